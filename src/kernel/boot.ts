@@ -1,0 +1,35 @@
+// Boots a modelled kernel for a profile: the kernel object, its path (FreeBSD or
+// Linux, as the profile says), and the file system the modelled programs expect.
+
+import type { Profile } from '../costmodel/profile.js';
+import { FreeBSDKernelPath } from './freebsd/path.js';
+import { Kernel, type KernelOptions } from './kernel.js';
+import { LinuxKernelPath } from './linux/path.js';
+
+/** Files every modelled system has, with sizes typical of the userland (assumed; only their page counts matter). */
+const FREEBSD_FILES: [path: string, bytes: number][] = [
+  ['/etc/libmap.conf', 150],
+  ['/var/run/ld-elf.so.hints', 300],
+  ['/lib/libc.so.7', 1_680_000],
+  ['/libexec/ld-elf.so.1', 140_000],
+  ['/bin/dd', 28_000],
+];
+
+const LINUX_FILES: [path: string, bytes: number][] = [
+  ['/etc/ld.so.cache', 20_000],
+  ['/lib/x86_64-linux-gnu/libc.so.6', 1_922_136],
+  ['/usr/lib/locale/C.utf8/LC_CTYPE', 346_132],
+  ['/usr/bin/dd', 68_000],
+];
+
+export function bootKernel(profile: Profile, options: KernelOptions): Kernel {
+  const k = new Kernel(profile, options);
+  const files = profile.kernel === 'freebsd' ? FREEBSD_FILES : LINUX_FILES;
+  for (const [path, bytes] of files) k.fs.addFile(path, bytes);
+  k.fs.mkdirp('/usr/local/etc');
+  k.fs.mkdirp('/tmp');
+  k.fs.addDevice('/dev/zero', 'zero');
+  k.fs.addDevice('/dev/null', 'null');
+  k.path = profile.kernel === 'freebsd' ? new FreeBSDKernelPath(k) : new LinuxKernelPath(k);
+  return k;
+}

@@ -1,0 +1,216 @@
+// One modelled CPU: a time cursor that the code running on it advances by
+// charging cost terms, the mode it runs in (user, kernel, interrupt), a modelled
+// kernel call stack (what DTrace's stack() and profile-N see), and the periodic
+// clocks that interrupt whatever runs.
+//
+// Why a cursor and not an event per step: a syscall is a straight-line sequence of
+// tens of steps on one CPU, and nothing else can run on that CPU in between. The
+// thread's process yields the accumulated time to the engine at its boundaries
+// (flush()), so the engine's clock and the cursor agree wherever processes meet.
+// The periodic clocks (hardclock at hz, statclock at stathz, DTrace's profile-N)
+// are strictly periodic, so the cursor finds each tick it crosses and runs the
+// interrupt there, inside whatever step was running, exactly as a real tick lands
+// in the middle of a copy. That keeps the event count per syscall at one.
+
+import { AccessKind, type CacheHierarchy } from './machine/cache.js';
+import type { CostBook, Usage } from './meter.js';
+
+export const enum Mode {
+  User = 0,
+  Kernel = 1,
+  Interrupt = 2,
+}
+
+/** statclock's per-thread tick counts, as FreeBSD keeps them (td_uticks etc.). */
+export interface TickCounts {
+  user: number;
+  system: number;
+  interrupt: number;
+}
+
+/** What the periodic clocks do when they fire; the kernel implements it. */
+export interface ClockHandler {
+  hardclock(cpu: Cpu): void;
+  statclock(cpu: Cpu): void;
+  profileTick(cpu: Cpu): void;
+}
+
+export interface ClockRates {
+  hz: number;
+  stathz: number;
+  /** DTrace profile-N rate while a profile script is enabled, else 0. */
+  profileHz: number;
+}
+
+const PS_PER_S = 1e12;
+
+export class Cpu {
+  /** Current time on this CPU, in ps (fractional; rounded only when handed to the engine). */
+  t = 0;
+  private committed = 0;
+  mode: Mode = Mode.User;
+  /** Modelled kernel call stack, outermost first. */
+  readonly stack: string[] = [];
+  /** Ticks of the thread running here. */
+  ticks: TickCounts = { user: 0, system: 0, interrupt: 0 };
+  private inInterrupt = false;
+  private nextHard: number;
+  private nextStat: number;
+  private nextProf: number;
+  private nextTick: number;
+  private readonly hardPs: number;
+  private readonly statPs: number;
+  private readonly profPs: number;
+
+  constructor(
+    readonly id: number,
+    private readonly caches: CacheHierarchy,
+    private readonly book: CostBook,
+    private readonly usage: Usage,
+    rates: ClockRates,
+    /** Phase of the clocks relative to time 0, each in [0,1) of its period. */
+    phase: { hard: number; stat: number; prof: number },
+    private readonly clocks: ClockHandler,
+  ) {
+    this.hardPs = PS_PER_S / rates.hz;
+    this.statPs = PS_PER_S / rates.stathz;
+    this.profPs = rates.profileHz > 0 ? PS_PER_S / rates.profileHz : Infinity;
+    this.nextHard = phase.hard * this.hardPs;
+    this.nextStat = phase.stat * this.statPs;
+    this.nextProf = rates.profileHz > 0 ? phase.prof * this.profPs : Infinity;
+    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf);
+  }
+
+  /** Spend `n` occurrences of a cost term on this CPU. */
+  charge(term: number, n = 1): void {
+    const counts = this.usage.counts;
+    counts[term] = counts[term]! + n;
+    this.advance(n * this.book.psPer[term]!);
+  }
+
+  /** A dependent load (a guard word, a pointer): pays the latency of the level that serves it. */
+  load(addr: number): void {
+    this.caches.access(this.id, addr, AccessKind.Read);
+    this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+  }
+
+  /** A store to one word (read-for-ownership latency if the line is not cached). */
+  store(addr: number): void {
+    this.caches.access(this.id, addr, AccessKind.Write);
+    this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+  }
+
+  /** Fetch `lines` lines of code at `addr` (instruction fetch through the hierarchy). */
+  fetch(addr: number, lines: number): void {
+    const lb = this.caches.lineBytes;
+    for (let i = 0; i < lines; i++) this.load(addr + i * lb);
+  }
+
+  /**
+   * Stream over [addr, addr+bytes) line by line: copy sources (Read), destinations
+   * (Write), zero fills (Write, or WriteNonTemporal for non-temporal stores). Each
+   * line costs the stream cost of the level that served it.
+   */
+  stream(addr: number, bytes: number, kind: AccessKind): void {
+    if (bytes <= 0) return;
+    const lb = this.caches.lineBytes;
+    const first = Math.floor(addr / lb);
+    const last = Math.floor((addr + bytes - 1) / lb);
+    const terms = kind === AccessKind.Read ? this.book.levelStreamRead : this.book.levelStreamWrite;
+    const memTerm = terms[terms.length - 1]!;
+    for (let line = first; line <= last; line++) {
+      this.caches.access(this.id, line * lb, kind);
+      this.charge(kind === AccessKind.WriteNonTemporal ? memTerm : terms[this.caches.lastServedBy]!);
+    }
+  }
+
+  /** Copy `bytes` from src to dst through the caches, line by line, interleaved as a copy loop does. */
+  copy(dst: number, src: number, bytes: number): void {
+    const lb = this.caches.lineBytes;
+    for (let off = 0; off < bytes; off += lb) {
+      const n = Math.min(lb, bytes - off);
+      this.stream(src + off, n, AccessKind.Read);
+      this.stream(dst + off, n, AccessKind.Write);
+    }
+  }
+
+  enter(fn: string): void {
+    this.stack.push(fn);
+  }
+
+  leave(): void {
+    this.stack.pop();
+  }
+
+  /** The time not yet handed to the engine, rounded to whole ps; marks it handed. */
+  flush(): number {
+    const now = Math.round(this.t);
+    const d = now - this.committed;
+    this.committed = now;
+    return d;
+  }
+
+  /** The cursor rounded to whole ns, as DTrace's `timestamp` reads it. */
+  get timestampNs(): number {
+    return Math.round(this.t / 1000);
+  }
+
+  /** Move the CPU to an engine time (it was idle until then). */
+  idleUntil(time: number): void {
+    if (time > this.t) {
+      this.t = time;
+      this.committed = Math.round(time);
+      this.skipTicksTo(time);
+    }
+  }
+
+  private advance(dt: number): void {
+    let end = this.t + dt;
+    if (this.inInterrupt) {
+      this.t = end;
+      return;
+    }
+    while (this.nextTick <= end) {
+      const remaining = end - this.nextTick;
+      this.t = this.nextTick;
+      this.interrupt();
+      end = this.t + remaining;
+    }
+    this.t = end;
+  }
+
+  /** Run the clocks due at this.t; their handlers charge their own costs (time moves on). */
+  private interrupt(): void {
+    const at = this.t;
+    const saved = this.mode;
+    this.inInterrupt = true;
+    if (this.nextStat <= at) {
+      // statclock samples the interrupted context (FreeBSD statclock(usermode)).
+      this.nextStat += this.statPs;
+      if (saved === Mode.User) this.ticks.user++;
+      else if (saved === Mode.Interrupt) this.ticks.interrupt++;
+      else this.ticks.system++;
+      this.clocks.statclock(this);
+    }
+    if (this.nextProf <= at) {
+      this.nextProf += this.profPs;
+      this.clocks.profileTick(this);
+    }
+    if (this.nextHard <= at) {
+      this.nextHard += this.hardPs;
+      this.mode = Mode.Interrupt;
+      this.clocks.hardclock(this);
+    }
+    this.mode = saved;
+    this.inInterrupt = false;
+    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf);
+  }
+
+  private skipTicksTo(time: number): void {
+    const skip = (next: number, period: number) => (next <= time ? next + Math.ceil((time - next) / period) * period : next);
+    this.nextHard = skip(this.nextHard, this.hardPs);
+    this.nextStat = skip(this.nextStat, this.statPs);
+    this.nextProf = skip(this.nextProf, this.profPs);
+    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf);
+  }
+}

@@ -1,0 +1,391 @@
+// The modelled kernel: the machine (CPUs, caches, physical memory), the kernel
+// objects at their addresses, the file system, DTrace, and the operations that
+// every path is built from (guards, lock operations, assertions, calls, copies,
+// page faults). The kernel-specific paths (FreeBSD's syscallenter/trap, Linux's
+// do_syscall_64/exc_page_fault) live in ./freebsd and ./linux and are chosen by the
+// profile; this class knows nothing of their order, only of what a step costs.
+
+import type { CostName } from '../costmodel/costs.js';
+import type { Profile } from '../costmodel/profile.js';
+import { deriveRng } from '../events/rng.js';
+import { Cpu, Mode, type ClockHandler } from './cpu.js';
+import { DTrace } from './dtrace/dtrace.js';
+import type { Feature } from './features.js';
+import { AccessKind, CacheHierarchy } from './machine/cache.js';
+import { FILEDESC, KernelMemory, PROC, SYSENT_BYTES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
+import { CostBook, Usage } from './meter.js';
+import {
+  KTRFAC_SYSCALL,
+  KTRFAC_SYSRET,
+  P_PROFIL,
+  P_TRACED,
+  Proc,
+  S_PT_SCE,
+  S_PT_SCX,
+  TDF_ASTPENDING,
+  TDF_NEEDSIGCHK,
+  TDF_NEEDSUSPCHK,
+  TDP_RFPPWAIT,
+  Thread,
+  type Ucred,
+} from './proc.js';
+import { StepLedger } from './steps.js';
+import { FileSystem } from './vfs.js';
+import { PhysMem } from './vm/physmem.js';
+import { VmObject, VmSpace } from './vm/vmspace.js';
+
+/** Rate of the periodic signal of the `signals` feature. */
+const SIGNAL_HZ = 100;
+
+export interface KernelOptions {
+  seed: string;
+  /** Hooks switched on for this run (features.ts). */
+  features: ReadonlySet<Feature>;
+  /** DTrace scripts "running" during this run, by name (dtrace/scripts.ts). */
+  scripts: readonly string[];
+  /** Start with every cache line invalid. */
+  coldCaches?: boolean;
+  /** Record a timeline of spans for trace export, up to this many (0: none). */
+  traceEvents?: number;
+}
+
+/** A kernel path implementation: the flavour-specific parts of the kernel. */
+export interface KernelPath {
+  /** Run one system call for `td` from user mode to user mode; returns its result (or throws Errno). */
+  syscall(td: Thread, name: string, args: SyscallArgs): number;
+  /** A fault on a user address taken in user mode (trap) or inside a copy (kernel mode). */
+  userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void;
+  /** Names of the system calls this path implements. */
+  readonly syscallNames: readonly string[];
+}
+
+export type SyscallArgs = Record<string, number | string | undefined>;
+
+/** One mapping of an executable image, as execve() (imgact_elf) creates it. */
+export interface ImageSegment {
+  name: string;
+  /** Backing file, or none for anonymous memory (bss). */
+  file?: string;
+  offsetPages: number;
+  va: number;
+  bytes: number;
+  prot: 'r' | 'rw' | 'rx';
+}
+
+/** What execve() maps for a program: its segments and the run-time linker's. */
+export interface ExecImage {
+  segments: ImageSegment[];
+  /** Bytes of arguments, environment and auxv copied to the new stack. */
+  stringsBytes: number;
+}
+
+/** The kernel globals whose lines the hooks test. */
+export interface Globals {
+  systrace_probe_func: number;
+  audit_enabled: number;
+  racct_enable: number;
+  softdep_ast_cleanup: number;
+  lockstat_enabled: number;
+  cnt: number;
+  zero_region: number;
+}
+
+export class Kernel implements ClockHandler {
+  readonly book: CostBook;
+  readonly usage: Usage;
+  readonly caches: CacheHierarchy;
+  readonly cpus: Cpu[];
+  readonly mem: KernelMemory;
+  readonly phys: PhysMem;
+  readonly fs: FileSystem;
+  readonly dtrace: DTrace;
+  readonly steps: StepLedger;
+  readonly globals: Globals;
+  readonly sysentvec: number;
+  readonly sysent: number;
+  readonly pageBytes: number;
+  readonly lineBytes: number;
+  readonly witness: boolean;
+  readonly invariants: boolean;
+  readonly procs: Proc[] = [];
+  /** Executables execve() can load, by path (registered by the userland). */
+  readonly images = new Map<string, ExecImage>();
+  /** Lock operations (acquire or release) by this CPU's code, and by the rest of the system. */
+  lockOps = 0;
+  backgroundLockOps = 0;
+  path!: KernelPath;
+  private readonly term: Record<CostName, number>;
+  private nextPid = 100;
+  private ticks = 0;
+  private readonly bgLockOpsPerTick: number;
+
+  constructor(
+    readonly profile: Profile,
+    readonly options: KernelOptions,
+  ) {
+    const m = profile.machine;
+    this.steps = new StepLedger(options.traceEvents ?? 0);
+    this.book = new CostBook(profile);
+    this.usage = new Usage(this.book);
+    this.term = Object.fromEntries(
+      this.book.names.filter((n) => n in profile.costs).map((n) => [n, this.book.id(n)]),
+    ) as Record<CostName, number>;
+    this.pageBytes = m.page_bytes.value;
+    this.lineBytes = m.caches[0]!.line_bytes.value;
+    const cyclesPerNs = m.clock_hz.value / 1e9;
+    this.caches = new CacheHierarchy({
+      cpus: m.cpus.value,
+      levels: m.caches.map((c) => ({
+        name: c.name,
+        sizeBytes: c.size_bytes.value,
+        ways: c.ways.value,
+        lineBytes: c.line_bytes.value,
+        hitCycles: c.hit_cycles.value,
+        streamCyclesPerLine: c.stream_cycles_per_line.value,
+        shared: c.shared,
+      })),
+      memory: {
+        latencyCycles: m.memory.latency_ns.value * cyclesPerNs,
+        streamReadCyclesPerLine: m.memory.stream_read_ns_per_line.value * cyclesPerNs,
+        streamWriteCyclesPerLine: m.memory.stream_write_ns_per_line.value * cyclesPerNs,
+      },
+    });
+    const features = options.features;
+    this.witness = features.has('witness');
+    this.invariants = features.has('invariants');
+    this.mem = new KernelMemory(this.lineBytes);
+    this.phys = new PhysMem(this.pageBytes);
+    this.fs = new FileSystem(() => this.mem.alloc(VM_OBJECT.size));
+    this.globals = {
+      systrace_probe_func: this.mem.global(),
+      audit_enabled: this.mem.global(),
+      racct_enable: this.mem.global(),
+      softdep_ast_cleanup: this.mem.global(),
+      lockstat_enabled: this.mem.global(),
+      cnt: this.mem.global(),
+      zero_region: this.phys.addr(this.phys.alloc()),
+    };
+    this.sysentvec = this.mem.alloc(SYSENTVEC.size);
+    this.sysent = this.mem.alloc(SYSENT_BYTES * 600);
+    this.bgLockOpsPerTick = profile.kernel_config.background_lock_ops_per_tick.value;
+    this.dtrace = new DTrace(this, options.scripts);
+    const rng = deriveRng(options.seed, 'clock-phase');
+    this.cpus = Array.from({ length: m.cpus.value }, (_, id) =>
+      new Cpu(
+        id,
+        this.caches,
+        this.book,
+        this.usage,
+        { hz: profile.kernel_config.hz.value, stathz: profile.kernel_config.stathz.value, profileHz: this.dtrace.profileHz },
+        { hard: rng(), stat: rng(), prof: rng() },
+        this,
+      ),
+    );
+    if (options.coldCaches) this.caches.invalidateAll();
+  }
+
+  has(feature: Feature): boolean {
+    return this.options.features.has(feature);
+  }
+
+  // ---- Processes -------------------------------------------------------------
+
+  newProc(comm: string, mmapBase: number): Thread {
+    const vmspace = new VmSpace(this.mem.alloc(VM_MAP.size), this.pageBytes, mmapBase);
+    const proc = new Proc(this.nextPid++, comm, this.mem.alloc(PROC.size), vmspace);
+    this.mem.alloc(FILEDESC.size);
+    const ucred: Ucred = { addr: this.mem.alloc(UCRED.size), cr_flags: 0 };
+    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc(THREAD.size), this.mem.stack(4 * this.pageBytes), ucred);
+    td.cpu = this.cpus[0]!;
+    this.procs.push(proc);
+    this.applyFeatures(td);
+    return td;
+  }
+
+  /** Set the state words that the run's features switch on (features.ts). */
+  private applyFeatures(td: Thread): void {
+    const p = td.proc;
+    if (this.has('ktrace')) p.p_traceflag |= KTRFAC_SYSCALL | KTRFAC_SYSRET;
+    if (this.has('ptrace')) {
+      p.p_flag |= P_TRACED;
+      p.p_stops |= S_PT_SCE | S_PT_SCX;
+    }
+    if (this.has('profil')) p.p_flag |= P_PROFIL;
+    if (this.has('vfork')) td.td_pflags |= TDP_RFPPWAIT;
+  }
+
+  newAnonObject(name: string): VmObject {
+    return new VmObject(this.mem.alloc(VM_OBJECT.size), 'anon', name);
+  }
+
+  // ---- The operations every path is built from --------------------------------
+
+  /** Spend `n` occurrences of a profile cost on td's CPU. */
+  charge(td: Thread, cost: CostName, n = 1): void {
+    td.cpu.charge(this.term[cost], n);
+  }
+
+  /** A guard: load the word at `addr`, compare and branch; returns `cond` so the slow path reads `if (k.guard(...))`. */
+  guard(td: Thread, addr: number, cond: boolean): boolean {
+    td.cpu.load(addr);
+    td.cpu.charge(this.term.guard);
+    return cond;
+  }
+
+  /** One lock acquire or release: the atomic, WITNESS's bookkeeping, and lockstat's probe if enabled. */
+  lockOp(td: Thread, lockAddr: number, count = 1): void {
+    for (let i = 0; i < count; i++) {
+      td.cpu.store(lockAddr);
+      td.cpu.charge(this.term.lock_op);
+      if (this.witness) td.cpu.charge(this.term.witness_lock_op);
+      this.lockOps++;
+      this.dtrace.lockstat(td);
+    }
+  }
+
+  /** An acquire/release pair of the lock at `lockAddr` (the common case of an uncontended critical section). */
+  lockPair(td: Thread, lockAddr: number): void {
+    this.lockOp(td, lockAddr, 2);
+  }
+
+  /** INVARIANTS assertions (compiled out without the option). */
+  kassert(td: Thread, n = 1): void {
+    if (this.invariants) td.cpu.charge(this.term.kassert, n);
+  }
+
+  /** A WITNESS_WARN / WITNESS_CHECK call (compiled out without WITNESS). */
+  witnessWarn(td: Thread): void {
+    if (this.witness) td.cpu.charge(this.term.witness_warn);
+  }
+
+  /** Enter a modelled kernel function: fetch its hot code lines, fire fbt entry; leave() fires fbt return. */
+  enter(td: Thread, fn: string, textLines: number): void {
+    const cpu = td.cpu;
+    cpu.enter(fn);
+    cpu.fetch(this.mem.textOf(fn), textLines);
+    this.dtrace.fbt(td, fn, 'entry');
+  }
+
+  leave(td: Thread, fn: string): void {
+    this.dtrace.fbt(td, fn, 'return');
+    td.cpu.leave();
+  }
+
+  /** Call a function for its fixed work (class C): code fetch and the call cost. */
+  call(td: Thread, fn: string, textLines = 1, work: CostName = 'call', n = 1): void {
+    this.enter(td, fn, textLines);
+    this.charge(td, work, n);
+    this.leave(td, fn);
+  }
+
+  /** Run `body` as the top-level step `name` of the current syscall or trap (steps partition its time). */
+  step(td: Thread, name: string, body: () => void): void {
+    const cpu = td.cpu;
+    const t0 = cpu.t;
+    const top = this.steps.open(name, t0);
+    try {
+      body();
+    } finally {
+      this.steps.close(top, name, cpu.t - t0, cpu.t);
+    }
+  }
+
+  // ---- User memory -------------------------------------------------------------
+
+  /** Physical address of a user virtual address, faulting the page in if needed. */
+  private resolve(td: Thread, va: number, write: boolean, inKernel: boolean): number {
+    const vm = td.proc.vmspace;
+    const vpn = Math.floor(va / this.pageBytes);
+    let frame = vm.pmap.get(vpn);
+    if (frame === undefined || (write && !vm.writable.has(vpn))) {
+      this.path.userFault(td, va, write, inKernel);
+      frame = vm.pmap.get(vpn);
+      if (frame === undefined) throw new Error(`fault at 0x${va.toString(16)} did not map the page`);
+    }
+    return this.phys.addr(frame) + (va % this.pageBytes);
+  }
+
+  /** Access user memory [va, va+bytes) page by page, as user code (traps) or as copyout/copyin (faults inside the syscall). */
+  touchUser(td: Thread, va: number, bytes: number, kind: AccessKind, inKernel: boolean): void {
+    let off = 0;
+    while (off < bytes) {
+      const here = va + off;
+      const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
+      const pa = this.resolve(td, here, kind !== AccessKind.Read, inKernel);
+      td.cpu.stream(pa, n, kind);
+      off += n;
+    }
+  }
+
+  /** Copy kernel memory at `src` to user memory (copyout); faults on untouched pages are taken inside. */
+  copyout(td: Thread, uva: number, src: number, bytes: number, srcWraps = 0): void {
+    this.charge(td, 'copy_call');
+    let off = 0;
+    while (off < bytes) {
+      const here = uva + off;
+      const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
+      const pa = this.resolve(td, here, true, true);
+      const s = srcWraps > 0 ? src + (off % srcWraps) : src + off;
+      td.cpu.copy(pa, s, n);
+      off += n;
+    }
+  }
+
+  /** Copy user memory into the kernel at `dst` (copyin). */
+  copyin(td: Thread, dst: number, uva: number, bytes: number): void {
+    this.charge(td, 'copy_call');
+    let off = 0;
+    while (off < bytes) {
+      const here = uva + off;
+      const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
+      const pa = this.resolve(td, here, false, true);
+      td.cpu.copy(dst + off, pa, n);
+      off += n;
+    }
+  }
+
+  /** Zero a physical frame (pagezero / clear_page), paying the first-touch cost of a never-used frame. */
+  zeroFrame(td: Thread, frame: number, nonTemporal: boolean): void {
+    if (this.phys.firstTouch(frame)) td.cpu.charge(this.book.id('first_touch'));
+    td.cpu.stream(this.phys.addr(frame), this.pageBytes, nonTemporal ? AccessKind.WriteNonTemporal : AccessKind.Write);
+  }
+
+  // ---- Clocks (ClockHandler) -------------------------------------------------
+
+  hardclock(cpu: Cpu): void {
+    cpu.charge(this.term.clock_intr);
+    this.ticks++;
+    const td = this.threadOn(cpu);
+    if (td && cpu.mode !== Mode.Interrupt) this.postTickWork(td);
+    // The rest of the system's lock traffic per tick (callouts, other threads);
+    // its cost is in clock_intr, but each one fires lockstat when it is enabled.
+    this.backgroundLockOps += this.bgLockOpsPerTick;
+    this.dtrace.backgroundLockstat(cpu, this.bgLockOpsPerTick);
+  }
+
+  /** Work that the features make the clock post to the running thread: a periodic signal, a suspension request. */
+  private postTickWork(td: Thread): void {
+    const hz = this.profile.kernel_config.hz.value;
+    if (this.has('signals') && this.ticks % Math.max(1, Math.round(hz / SIGNAL_HZ)) === 0) {
+      td.proc.p_pendingcnt++;
+      td.td_flags |= TDF_ASTPENDING | TDF_NEEDSIGCHK;
+    }
+    if (this.has('suspend')) td.td_flags |= TDF_ASTPENDING | TDF_NEEDSUSPCHK;
+  }
+
+  statclock(_cpu: Cpu): void {}
+
+  profileTick(cpu: Cpu): void {
+    this.dtrace.profileTick(cpu);
+  }
+
+  /** The thread currently on `cpu` (one runnable thread per CPU in these workloads). */
+  threadOn(cpu: Cpu): Thread | undefined {
+    for (const p of this.procs) for (const t of p.threads) if (t.cpu === cpu && p.exitStatus === null) return t;
+    return undefined;
+  }
+
+  get mode(): Mode {
+    return this.cpus[0]!.mode;
+  }
+}

@@ -1,0 +1,679 @@
+// The modelled data-cache hierarchy: real sets, ways and LRU replacement, per level,
+// per CPU where the level is private.
+//
+// What is modelled, and what is not (each choice is the simplest one that keeps the
+// lecture's question -- "is the flag word still in the cache after a big copy?" --
+// answered by the model rather than assumed):
+//
+// - Lookup: a cacheable access looks up level 0 (L1), then 1, ... then memory. The
+//   first level holding the line serves it. Only that level's LRU state is updated;
+//   a hit in L1 does not refresh the line's age in L2/L3 (real hardware does not see
+//   L1 hits outside the core either).
+// - Fill ("mostly inclusive"): the line is filled into every level that missed. Each
+//   level takes it as soon as it misses (innermost first), so a dirty victim's
+//   writeback reaches the outer levels before they are looked up for the new line;
+//   this order only matters for which level a writeback lands in, never for hits,
+//   misses or cycles. An eviction from an outer level does NOT
+//   back-invalidate inner levels: that keeps the model one pass per access, and for
+//   a single CPU every line reaching an outer level also went through the inner ones,
+//   so the difference only shows for lines that are hot in L1 while aging out of a
+//   shared outer level -- a second-order effect for the workloads modelled here.
+//   Likewise an L1 copy may outlive its L2 copy (non-inclusive in that direction).
+// - Replacement: true LRU within a set (per-way age stamps; an empty way is always
+//   used before a valid line is evicted).
+// - Write policy: write-back, write-allocate. A write makes the level-0 copy dirty;
+//   outer copies keep their own dirty bits. Evicting a dirty line counts a writeback
+//   at the evicting level and marks the line dirty in the nearest outer level that
+//   still holds it (without touching its LRU state or counting an access there); if
+//   none does, it counts a writeback to memory (memoryStats()). Writebacks cost no
+//   cycles in access(): write buffers absorb them for dependent loads, and for
+//   streaming writes the memory stream-write cost per line already accounts for the
+//   bandwidth the eventual writeback uses.
+// - Coherence (cpus > 1): a Write invalidates the line in the other CPUs' private
+//   levels (write-invalidate, as MESI does); a dirty copy invalidated that way counts
+//   a writeback at its level (its data goes to the writer) and nothing else. Reads
+//   share freely. No cycles are charged for the invalidation itself.
+// - Non-temporal writes (AccessKind.WriteNonTemporal, amd64's movnti in pagezero):
+//   not a cache lookup. The line is invalidated at every level and in every CPU's
+//   private levels if present (counted in `invalidations`, plus a writeback if it
+//   was dirty), nothing is allocated, and the store costs the memory stream-write
+//   cost. It counts in no level's accesses/hits/misses, so at every level
+//   accesses = hits + misses and misses(i) = accesses(i+1) hold exactly; it counts in
+//   memoryStats().nonTemporalWrites.
+// - Statistics: every level keeps counters per CPU. For a private level the counters
+//   of CPU c are those of c's instance; for a shared level they are the events caused
+//   by CPU c's accesses (evictions and writebacks included). total = sum over CPUs.
+//
+// Speed: tags, ages and dirty bits are flat typed arrays indexed
+// (instance * sets + set) * ways + way; an access allocates nothing. Line numbers
+// (address / line size) are held as doubles, so addresses up to 2^53 are exact; no
+// 32-bit bit operations are applied to addresses. accessRange() runs the same
+// per-line lookup as access() (no separate bulk algorithm), so the two agree by
+// construction; at ~3-10 M lines/s a 16 MiB copy (2 x 262144 lines) takes ~0.1 s
+// (bench/cache.bench.ts, bench/RESULTS.md).
+
+/** What an access does to the line. */
+export const enum AccessKind {
+  /** A load: looks the line up and allocates it on a miss. */
+  Read = 0,
+  /** A store: write-allocate, marks the level-0 copy dirty, invalidates other CPUs' private copies. */
+  Write = 1,
+  /** A streaming store that bypasses the caches (amd64 pagezero's movnti): invalidates the line at every level if present, costs the memory stream-write cost, allocates nothing. */
+  WriteNonTemporal = 2,
+}
+
+/** One level of the hierarchy (gem5-style: each parameter with its unit). */
+export interface CacheLevelConfig {
+  /** Display name, e.g. 'L1D', 'L2', 'L3'. */
+  name: string;
+  /** Capacity in bytes (per instance). sets = sizeBytes / (ways * lineBytes) must be a positive integer. */
+  sizeBytes: number;
+  /** Associativity (lines per set). */
+  ways: number;
+  /** Line size in bytes; a power of two, the same at every level. */
+  lineBytes: number;
+  /** Load-to-use latency, in cycles, of a dependent load that hits here. */
+  hitCycles: number;
+  /** Cost per line, in cycles, of a streaming (prefetched, bandwidth-bound) access that hits here. */
+  streamCyclesPerLine: number;
+  /** true: one instance for all CPUs; false: one instance per CPU. */
+  shared: boolean;
+}
+
+/** Main memory, behind the last level. */
+export interface MemoryConfig {
+  /** Latency, in cycles, of a dependent load served by memory. */
+  latencyCycles: number;
+  /** Cost per line, in cycles, of a streaming read that misses every level. */
+  streamReadCyclesPerLine: number;
+  /** Cost per line, in cycles, of a streaming write that misses every level (write-allocate or non-temporal). */
+  streamWriteCyclesPerLine: number;
+}
+
+export interface CacheHierarchyConfig {
+  /** Number of CPUs; private levels have one instance each. */
+  cpus: number;
+  /** Levels ordered innermost (L1) first; all share one line size. */
+  levels: CacheLevelConfig[];
+  memory: MemoryConfig;
+}
+
+/** Counters of one level (for one CPU or in total). accesses = hits + misses always. */
+export interface LevelStats {
+  /** Cacheable lookups that reached this level. */
+  accesses: number;
+  hits: number;
+  misses: number;
+  /** Valid lines replaced by a fill. */
+  evictions: number;
+  /** Dirty lines that left this level (evicted or invalidated). */
+  writebacks: number;
+  /** Lines removed by another CPU's write or by a non-temporal write (not counted as evictions). */
+  invalidations: number;
+}
+
+/** Traffic that reached memory. */
+export interface MemoryStats {
+  /** Cacheable lookups served by memory (= misses at the last level). */
+  reads: number;
+  /** Dirty lines evicted with no outer level holding them. */
+  writebacks: number;
+  /** Lines written by non-temporal stores. */
+  nonTemporalWrites: number;
+}
+
+// Counter slots in a level's per-CPU stats array.
+// (accesses are not stored: accesses = hits + misses by construction.)
+const HIT = 0;
+const MISS = 1;
+const EVICT = 2;
+const WB = 3;
+const INVAL = 4;
+const NSTAT = 5;
+
+const EMPTY = -1;
+/** LRU stamps are int32; the clock is renumbered before it passes this. */
+const MAX_STAMP = 0x7fff_fff0;
+
+/** Knobs that do not change the model's behaviour. */
+export interface CacheHierarchyOptions {
+  /** Renumber LRU stamps when a level's clock reaches this (default ~2^31). Small values exercise renumbering in tests. */
+  stampLimit?: number;
+}
+
+/** Internal state of one level (all instances). */
+class Level {
+  readonly name: string;
+  readonly sets: number;
+  /** 1 / sets, for setOf(). */
+  readonly invSets: number;
+  readonly ways: number;
+  readonly shared: boolean;
+  readonly instances: number;
+  readonly hitCycles: number;
+  readonly streamCyclesPerLine: number;
+  /** Line number held by each way, or EMPTY. */
+  readonly tags: Float64Array;
+  /** Last-use stamp of each way (larger = more recent); EMPTY for an empty way, so it is chosen first. Only the order within a set matters. */
+  readonly stamps: Int32Array;
+  /** Hint: the way of the next level out where each way's line was last seen (-1 unknown); saves a set scan on writeback. */
+  readonly outer: Int32Array;
+  readonly dirty: Uint8Array;
+  /** Valid lines per instance (lets coherence and non-temporal invalidation skip empty instances). */
+  readonly valid: Int32Array;
+  /** Per-CPU counters, NSTAT per CPU. */
+  readonly stats: Float64Array;
+  /** Monotonic use counter for the LRU stamps; renumbered when it reaches stampLimit. */
+  clock = 0;
+  readonly stampLimit: number;
+
+  constructor(c: CacheLevelConfig, cpus: number, stampLimit: number) {
+    this.stampLimit = stampLimit;
+    this.name = c.name;
+    this.ways = c.ways;
+    this.sets = Math.round(c.sizeBytes / (c.ways * c.lineBytes)) | 0;
+    this.invSets = 1 / this.sets;
+    this.shared = c.shared;
+    this.instances = c.shared ? 1 : cpus;
+    this.hitCycles = c.hitCycles;
+    this.streamCyclesPerLine = c.streamCyclesPerLine;
+    const n = this.instances * this.sets * this.ways;
+    this.tags = new Float64Array(n).fill(EMPTY);
+    this.stamps = new Int32Array(n).fill(EMPTY);
+    this.outer = new Int32Array(n).fill(-1);
+    this.dirty = new Uint8Array(n);
+    this.valid = new Int32Array(this.instances);
+    this.stats = new Float64Array(cpus * NSTAT);
+  }
+
+  /** Index of the way holding `line` in instance `inst`, or -1. Does not change state. */
+  find(inst: number, line: number): number {
+    const base = (inst * this.sets + this.setOf(line)) * this.ways;
+    const end = base + this.ways;
+    const tags = this.tags;
+    for (let i = base; i < end; i++) if (tags[i] === line) return i;
+    return -1;
+  }
+
+  /**
+   * line mod sets, without `%`: on a double (line numbers above 2^31, or read back
+   * from the tag array) V8 compiles `%` to a call to fmod, several times slower. The
+   * product with the reciprocal is exact for a power-of-two set count and within one
+   * of the quotient otherwise, which the two corrections fix.
+   */
+  setOf(line: number): number {
+    const sets = this.sets;
+    const r = line - Math.floor(line * this.invSets) * sets;
+    return r < 0 ? r + sets : r >= sets ? r - sets : r;
+  }
+
+  /**
+   * Rewrites every set's stamps as their ranks 0..ways-1 (same order, so the same
+   * LRU decisions) and restarts the clock above them. Runs once per ~2^31 uses.
+   */
+  renumber(): void {
+    const ways = this.ways;
+    const order: number[] = [];
+    for (let base = 0; base < this.tags.length; base += ways) {
+      order.length = 0;
+      for (let i = base; i < base + ways; i++) if (this.stamps[i]! !== EMPTY) order.push(i);
+      order.sort((a, b) => this.stamps[a]! - this.stamps[b]!);
+      order.forEach((i, rank) => (this.stamps[i] = rank));
+    }
+    this.clock = ways;
+  }
+
+  clear(): void {
+    this.tags.fill(EMPTY);
+    this.stamps.fill(EMPTY);
+    this.outer.fill(-1);
+    this.dirty.fill(0);
+    this.valid.fill(0);
+    this.clock = 0;
+  }
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 2 ** 30 && (n & (n - 1)) === 0;
+}
+
+function fail(field: string, what: string, expected: string): never {
+  throw new Error(`${field}: ${what}; expected ${expected}`);
+}
+
+function checkCount(field: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, `${String(v)} is not a positive integer`, 'a positive integer');
+}
+
+function checkCycles(field: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, `${String(v)} is not a finite non-negative number`, 'cycles >= 0');
+}
+
+/**
+ * Validates a hierarchy description; throws an Error whose message starts with the
+ * offending field (e.g. `levels[1].sizeBytes: ...`).
+ *
+ * Line size must be a power of two and equal at every level. Size and ways need only
+ * give an integer number of sets: real parts have 12-way 48 KiB L1Ds and 20-way L3s,
+ * and the model indexes sets by line number modulo sets, which works for any count.
+ */
+export function validateCacheHierarchyConfig(config: CacheHierarchyConfig): void {
+  if (config === null || typeof config !== 'object') fail('cache', 'missing', 'an object with cpus, levels, memory');
+  checkCount('cpus', config.cpus);
+  if (!Array.isArray(config.levels) || config.levels.length === 0) fail('levels', 'empty or not an array', 'at least one cache level');
+  let line: number | undefined;
+  config.levels.forEach((l, i) => {
+    const f = `levels[${i}]`;
+    if (l === null || typeof l !== 'object') fail(f, 'not an object', 'a cache level description');
+    if (typeof l.name !== 'string' || l.name === '') fail(`${f}.name`, 'missing', 'a non-empty name such as L1D');
+    checkCount(`${f}.sizeBytes`, l.sizeBytes);
+    checkCount(`${f}.ways`, l.ways);
+    if (!isPowerOfTwo(l.lineBytes)) fail(`${f}.lineBytes`, `${String(l.lineBytes)} is not a power of two`, 'a power of two such as 64');
+    if (line !== undefined && l.lineBytes !== line) fail(`${f}.lineBytes`, `${l.lineBytes} differs from levels[0].lineBytes ${line}`, 'one line size for all levels');
+    line = l.lineBytes;
+    const sets = l.sizeBytes / (l.ways * l.lineBytes);
+    if (!Number.isInteger(sets) || sets < 1) {
+      fail(`${f}.sizeBytes`, `${l.sizeBytes} bytes / (${l.ways} ways * ${l.lineBytes} B lines) = ${sets} sets`, 'a whole, positive number of sets');
+    }
+    checkCycles(`${f}.hitCycles`, l.hitCycles);
+    checkCycles(`${f}.streamCyclesPerLine`, l.streamCyclesPerLine);
+    if (typeof l.shared !== 'boolean') fail(`${f}.shared`, `${String(l.shared)} is not a boolean`, 'true (one instance for all CPUs) or false (one per CPU)');
+  });
+  const m = config.memory;
+  if (m === null || typeof m !== 'object') fail('memory', 'missing', 'an object with latencyCycles, streamReadCyclesPerLine, streamWriteCyclesPerLine');
+  checkCycles('memory.latencyCycles', m.latencyCycles);
+  checkCycles('memory.streamReadCyclesPerLine', m.streamReadCyclesPerLine);
+  checkCycles('memory.streamWriteCyclesPerLine', m.streamWriteCyclesPerLine);
+}
+
+function statsAt(a: Float64Array, off: number): LevelStats {
+  return {
+    accesses: a[off + HIT]! + a[off + MISS]!,
+    hits: a[off + HIT]!,
+    misses: a[off + MISS]!,
+    evictions: a[off + EVICT]!,
+    writebacks: a[off + WB]!,
+    invalidations: a[off + INVAL]!,
+  };
+}
+
+/**
+ * A set-associative, LRU, write-back data-cache hierarchy shared by `cpus` CPUs,
+ * answering for each access which level served it and what it cost in cycles.
+ */
+export class CacheHierarchy {
+  /** Line size in bytes, common to all levels. */
+  readonly lineBytes: number;
+  /** Number of CPUs. */
+  readonly cpus: number;
+  private readonly invLineBytes: number;
+  private readonly levels: Level[];
+  private readonly memory: MemoryConfig;
+  /** Streaming cost per line by serving level; index levels.length = memory (read, then write). */
+  private readonly streamReadCost: Float64Array;
+  private readonly streamWriteCost: Float64Array;
+  /** Dependent-access cost by serving level; last entry = memory latency. */
+  private readonly latency: Float64Array;
+  private served = 0;
+  /** Lines served by each level (and memory) since run()'s caller last cleared it. */
+  private readonly servedCount: Float64Array;
+  private memReads = 0;
+  private memWritebacks = 0;
+  private memNonTemporal = 0;
+
+  /** @throws Error naming the offending field if the configuration is invalid. */
+  constructor(config: CacheHierarchyConfig, options: CacheHierarchyOptions = {}) {
+    validateCacheHierarchyConfig(config);
+    this.cpus = config.cpus;
+    this.lineBytes = config.levels[0]!.lineBytes;
+    this.invLineBytes = 1 / this.lineBytes;
+    const stampLimit = options.stampLimit ?? MAX_STAMP;
+    if (!Number.isInteger(stampLimit) || stampLimit < 1 || stampLimit > MAX_STAMP) {
+      throw new RangeError(`options.stampLimit: ${stampLimit} is out of range; expected an integer 1..${MAX_STAMP}`);
+    }
+    this.levels = config.levels.map((l) => new Level(l, config.cpus, stampLimit));
+    this.memory = { ...config.memory };
+    const n = this.levels.length;
+    this.latency = new Float64Array(n + 1);
+    this.servedCount = new Float64Array(n + 1);
+    this.streamReadCost = new Float64Array(n + 1);
+    this.streamWriteCost = new Float64Array(n + 1);
+    this.levels.forEach((l, k) => {
+      this.latency[k] = l.hitCycles;
+      this.streamReadCost[k] = l.streamCyclesPerLine;
+      this.streamWriteCost[k] = l.streamCyclesPerLine;
+    });
+    this.latency[n] = this.memory.latencyCycles;
+    this.streamReadCost[n] = this.memory.streamReadCyclesPerLine;
+    this.streamWriteCost[n] = this.memory.streamWriteCyclesPerLine;
+  }
+
+  /** Number of cache levels (memory is level index levelCount). */
+  get levelCount(): number {
+    return this.levels.length;
+  }
+
+  /** Level names, innermost first. */
+  get levelNames(): string[] {
+    return this.levels.map((l) => l.name);
+  }
+
+  /** The level index that served the most recent access() or the last line of accessRange() (0 = first level ... levelCount = memory). */
+  get lastServedBy(): number {
+    return this.served;
+  }
+
+  /**
+   * One dependent access (e.g. a guard word load). Returns its cost in cycles: the
+   * hitCycles of the level that served it, memory.latencyCycles on a miss everywhere,
+   * or memory.streamWriteCyclesPerLine for a non-temporal write.
+   * @throws RangeError for a CPU or address out of range.
+   */
+  access(cpu: number, addr: number, kind: AccessKind): number {
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    const line = Math.floor(addr * this.invLineBytes); // exact: lineBytes is a power of two
+    if (kind === AccessKind.WriteNonTemporal) {
+      this.nonTemporal(cpu, line);
+      return this.memory.streamWriteCyclesPerLine;
+    }
+    return this.run(cpu, line, line, kind === AccessKind.Write, this.latency);
+  }
+
+  /**
+   * A streaming access to every line overlapping [addr, addr+bytes): copy source
+   * (Read), destination (Write), zero-fill (Write or WriteNonTemporal). Same state
+   * changes and counts as access() per line, in ascending address order; each line
+   * costs the streamCyclesPerLine of the level that served it (memory's stream
+   * read/write cost on a miss everywhere). Returns total cycles; 0 for bytes = 0.
+   * @throws RangeError for a CPU, address or length out of range.
+   */
+  accessRange(cpu: number, addr: number, bytes: number, kind: AccessKind): number {
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    this.checkBytes(addr, bytes);
+    if (bytes === 0) return 0;
+    const lb = this.lineBytes;
+    const first = Math.floor(addr / lb);
+    const last = Math.floor((addr + bytes - 1) / lb);
+    if (kind === AccessKind.WriteNonTemporal) {
+      for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
+      return (last - first + 1) * this.memory.streamWriteCyclesPerLine;
+    }
+    const write = kind === AccessKind.Write;
+    return this.run(cpu, first, last, write, write ? this.streamWriteCost : this.streamReadCost);
+  }
+
+  /**
+   * accessRange() for callers that charge by serving level themselves: the same state
+   * changes and counts, but instead of cycles it adds to `served[k]` the number of
+   * lines served by level k (served[levelCount] = memory; every non-temporal line
+   * counts there). `served` needs levelCount + 1 entries. Returns the number of lines.
+   * @throws RangeError for a CPU, address or length out of range, or a short `served`.
+   */
+  accessRangeCounts(cpu: number, addr: number, bytes: number, kind: AccessKind, served: Float64Array | number[]): number {
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    this.checkBytes(addr, bytes);
+    const n = this.levels.length;
+    if (served.length < n + 1) throw new RangeError(`served: length ${served.length}; expected at least ${n + 1} (levels + memory)`);
+    if (bytes === 0) return 0;
+    const lb = this.lineBytes;
+    const first = Math.floor(addr / lb);
+    const last = Math.floor((addr + bytes - 1) / lb);
+    if (kind === AccessKind.WriteNonTemporal) {
+      for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
+      served[n]! += last - first + 1;
+    } else {
+      const counts = this.servedCount;
+      counts.fill(0);
+      this.run(cpu, first, last, kind === AccessKind.Write, this.latency);
+      for (let k = 0; k <= n; k++) served[k]! += counts[k]!;
+    }
+    return last - first + 1;
+  }
+
+  /**
+   * The innermost level holding the line of `addr` as seen by `cpu` (levelCount if
+   * none). Changes no state and counts nothing: for tests and explanations.
+   */
+  whereIs(cpu: number, addr: number): number {
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    const line = Math.floor(addr / this.lineBytes);
+    const n = this.levels.length;
+    for (let k = 0; k < n; k++) {
+      const L = this.levels[k]!;
+      if (L.find(L.shared ? 0 : cpu, line) >= 0) return k;
+    }
+    return n;
+  }
+
+  /** Whether `level` (for `cpu`'s instance if private) holds the line of `addr`, and whether it is dirty there. Changes no state. */
+  lineState(level: number, cpu: number, addr: number): { present: boolean; dirty: boolean } {
+    const L = this.level(level);
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    const i = L.find(L.shared ? 0 : cpu, Math.floor(addr / this.lineBytes));
+    return { present: i >= 0, dirty: i >= 0 && L.dirty[i] === 1 };
+  }
+
+  /** Counters of `level`: for one CPU if given, else the total over CPUs. */
+  stats(level: number, cpu?: number): LevelStats {
+    const L = this.level(level);
+    if (cpu !== undefined) {
+      this.checkCpu(cpu);
+      return statsAt(L.stats, cpu * NSTAT);
+    }
+    const t = new Float64Array(NSTAT);
+    for (let c = 0; c < this.cpus; c++) for (let s = 0; s < NSTAT; s++) t[s]! += L.stats[c * NSTAT + s]!;
+    return statsAt(t, 0);
+  }
+
+  /** Counters of every level, per CPU and in total. */
+  statsByLevel(): { name: string; perCpu: LevelStats[]; total: LevelStats }[] {
+    return this.levels.map((L, k) => ({
+      name: L.name,
+      perCpu: Array.from({ length: this.cpus }, (_, c) => statsAt(L.stats, c * NSTAT)),
+      total: this.stats(k),
+    }));
+  }
+
+  /** Traffic that reached memory. */
+  memoryStats(): MemoryStats {
+    return { reads: this.memReads, writebacks: this.memWritebacks, nonTemporalWrites: this.memNonTemporal };
+  }
+
+  /** Zeroes every counter; cache contents are kept. */
+  resetStats(): void {
+    for (const L of this.levels) L.stats.fill(0);
+    this.memReads = 0;
+    this.memWritebacks = 0;
+    this.memNonTemporal = 0;
+  }
+
+  /** Drops every line, dirty or not, without counting writebacks (cold caches, e.g. for a cold-start run). Counters are kept. */
+  invalidateAll(): void {
+    for (const L of this.levels) L.clear();
+    this.served = 0;
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private level(level: number): Level {
+    const L = Number.isInteger(level) ? this.levels[level] : undefined;
+    if (L === undefined) throw new RangeError(`level: ${level} is out of range; expected 0..${this.levels.length - 1}`);
+    return L;
+  }
+
+  private checkCpu(cpu: number): void {
+    if (!(cpu >= 0 && cpu < this.cpus && (cpu | 0) === cpu)) {
+      throw new RangeError(`cpu: ${cpu} is out of range; expected an integer 0..${this.cpus - 1}`);
+    }
+  }
+
+  private checkBytes(addr: number, bytes: number): void {
+    if (!(bytes >= 0) || !Number.isSafeInteger(bytes) || addr + bytes > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`bytes: ${bytes} is out of range; expected an integer >= 0 with addr + bytes <= 2^53`);
+    }
+  }
+
+  private checkAddr(addr: number): void {
+    if (!(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`addr: ${addr} is out of range; expected an integer 0..2^53-1`);
+    }
+  }
+
+  /**
+   * Cacheable accesses by `cpu` to lines first..last in order (one line for access()).
+   * For each line: look it up inner to outer; each level that misses evicts its LRU
+   * way and takes the line at once (so a dirty victim's writeback reaches the outer
+   * levels before they are looked up for this line); mark the level-0 copy dirty on a
+   * write. Adds 1 to servedCount[k] for the serving level k of each line, records the
+   * last line's in `served`, and returns the sum of cost[k] over the lines.
+   *
+   * One function with the line loop inside, so the hot path does not depend on the
+   * JIT inlining a per-line helper.
+   */
+  private run(cpu: number, first: number, last: number, write: boolean, cost: Float64Array): number {
+    const levels = this.levels;
+    const n = levels.length;
+    const so = cpu * NSTAT;
+    const servedCount = this.servedCount;
+    const coherent = write && this.cpus > 1;
+    let total = 0;
+    let k = 0;
+    for (let line = first; line <= last; line++) {
+      let l1slot = 0;
+      let inner: Level | undefined; // the level just filled, and its way
+      let innerSlot = -1;
+      for (k = 0; k < n; k++) {
+        const L = levels[k]!;
+        const sets = L.sets;
+        const ways = L.ways;
+        const inst = L.shared ? 0 : cpu;
+        // line mod sets, exactly (see Level.setOf)
+        let set = line - Math.floor(line * L.invSets) * sets;
+        set = set < 0 ? set + sets : set >= sets ? set - sets : set;
+        const base = (inst * sets + set) * ways;
+        const end = base + ways;
+        const tags = L.tags;
+        const stamps = L.stamps;
+        let i = base;
+        while (i < end && tags[i] !== line) i++;
+        if (L.clock >= L.stampLimit) L.renumber();
+        if (i < end) {
+          L.stats[so + HIT]!++;
+          stamps[i] = ++L.clock;
+          if (k === 0) l1slot = i;
+          if (inner !== undefined) inner.outer[innerSlot] = i;
+          break;
+        }
+        L.stats[so + MISS]!++;
+        // Victim: the least recently used way; an empty way has stamp EMPTY, below any use.
+        let v = base;
+        let oldest = stamps[base]!;
+        for (let j = base + 1; j < end; j++) {
+          const st = stamps[j]!;
+          if (st < oldest) {
+            oldest = st;
+            v = j;
+          }
+        }
+        const old = tags[v]!;
+        if (old !== EMPTY) {
+          L.stats[so + EVICT]!++;
+          if (L.dirty[v] === 1) {
+            L.stats[so + WB]!++;
+            this.writeBack(cpu, old, k + 1, L.outer[v]!);
+          }
+        } else {
+          L.valid[inst]!++;
+        }
+        tags[v] = line;
+        stamps[v] = ++L.clock;
+        L.dirty[v] = 0;
+        // L.outer[v] stays stale until the next level resolves: hints are verified before use
+        if (k === 0) l1slot = v;
+        if (inner !== undefined) inner.outer[innerSlot] = v;
+        inner = L;
+        innerSlot = v;
+      }
+      if (k === n) this.memReads++;
+      if (write) levels[0]!.dirty[l1slot] = 1;
+      if (coherent) this.invalidateOthers(cpu, line);
+      servedCount[k]!++;
+      total += cost[k]!;
+    }
+    this.served = k;
+    return total;
+  }
+
+  /**
+   * A dirty `line` leaves level from-1: mark it dirty in the nearest outer level
+   * holding it, else write it to memory. `hint` is the way of level `from` where the
+   * line was last seen (checked before scanning the set).
+   */
+  private writeBack(cpu: number, line: number, from: number, hint: number): void {
+    const levels = this.levels;
+    if (from >= levels.length) {
+      this.memWritebacks++;
+      return;
+    }
+    if (hint >= 0) {
+      const L = levels[from]!;
+      // a line can only be in its own set, so a tag match in the right instance suffices
+      const size = L.sets * L.ways;
+      const first = (L.shared ? 0 : cpu) * size;
+      if (hint >= first && hint < first + size && L.tags[hint] === line) {
+        L.dirty[hint] = 1;
+        return;
+      }
+    }
+    for (let k = from; k < levels.length; k++) {
+      const L = levels[k]!;
+      const i = L.find(L.shared ? 0 : cpu, line);
+      if (i >= 0) {
+        L.dirty[i] = 1;
+        return;
+      }
+    }
+    this.memWritebacks++;
+  }
+
+  /** Write-invalidate: remove `line` from the private levels of every CPU but `cpu`. */
+  private invalidateOthers(cpu: number, line: number): void {
+    const levels = this.levels;
+    for (let k = 0; k < levels.length; k++) {
+      const L = levels[k]!;
+      if (L.shared) continue;
+      for (let c = 0; c < this.cpus; c++) if (c !== cpu) this.drop(L, c, line, c);
+    }
+  }
+
+  /** Remove `line` from instance `inst` of level L if present, counting it against CPU `statCpu`. */
+  private drop(L: Level, inst: number, line: number, statCpu: number): void {
+    if (L.valid[inst] === 0) return;
+    const i = L.find(inst, line);
+    if (i < 0) return;
+    const so = statCpu * NSTAT;
+    L.stats[so + INVAL]!++;
+    if (L.dirty[i] === 1) L.stats[so + WB]!++;
+    L.tags[i] = EMPTY;
+    L.stamps[i] = EMPTY;
+    L.dirty[i] = 0;
+    L.valid[inst]!--;
+  }
+
+  /** A non-temporal store of `line` by `cpu`: invalidate it everywhere, allocate nothing. */
+  private nonTemporal(cpu: number, line: number): void {
+    const levels = this.levels;
+    for (let k = 0; k < levels.length; k++) {
+      const L = levels[k]!;
+      if (L.shared) this.drop(L, 0, line, cpu);
+      else for (let c = 0; c < this.cpus; c++) this.drop(L, c, line, c);
+    }
+    this.memNonTemporal++;
+    this.served = levels.length;
+  }
+}

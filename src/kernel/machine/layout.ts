@@ -1,0 +1,114 @@
+// Where kernel objects live in the modelled physical address space, so that "the
+// flag is in the cache" is a fact of the model. Field offsets follow FreeBSD 11's
+// field order (sys/sys/proc.h) as estimated in the reference (section 6): they are
+// right about which fields share a 64-byte line, not exact to the byte.
+
+/** Regions of the model's physical address space. */
+export const REGION = {
+  kernelText: 0x0100_0000,
+  kernelData: 0x0400_0000,
+  kernelStacks: 0x0800_0000,
+  /** struct vm_page array, indexed by frame number. */
+  vmPageArray: 0x0c00_0000,
+  /** Physical page frames handed out by the page allocator. */
+  frames: 0x1_0000_0000,
+} as const;
+
+export const VM_PAGE_STRUCT_BYTES = 104;
+
+/** struct thread: fields the syscall, trap and fault paths read. */
+export const THREAD = {
+  size: 1152,
+  td_proc: 4,
+  td_flags: 140,
+  td_pflags: 148,
+  td_priority: 176,
+  td_user_pri: 178,
+  td_ucred: 200,
+  td_locks: 232,
+  td_pticks: 300,
+  td_ru: 320,
+  td_dbgflags: 420,
+  td_retval: 500,
+  td_cowgen: 520,
+  td_frame: 560,
+  td_critnest: 568,
+  td_md: 600,
+  td_ar: 610,
+  td_errno: 620,
+  td_sa: 640,
+} as const;
+
+/** struct proc. */
+export const PROC = {
+  size: 1280,
+  p_flag: 100,
+  p_mtx: 136,
+  p_cowgen: 250,
+  p_vmspace: 300,
+  p_numthreads: 320,
+  p_traceflag: 450,
+  p_stops: 460,
+  p_sysent: 560,
+  p_ktr: 650,
+  p_racct: 700,
+  p_throttled: 704,
+  p_pendingcnt: 760,
+  p_siglist: 770,
+  p_sigacts: 800,
+  p_fd: 808,
+} as const;
+
+export const UCRED = { size: 256, cr_ref: 0, cr_flags: 60 } as const;
+export const SYSENTVEC = { size: 128, sv_table: 0, sv_mask: 8, sv_size: 16, sv_fetch_syscall_args: 64, sv_set_syscall_retval: 72 } as const;
+/** struct vmspace / vm_map header, vm_object, filedesc: fields the modelled paths touch. */
+export const VM_MAP = { size: 512, lock: 0, header: 64, hint: 128, nentries: 136, pmap: 256 } as const;
+export const VM_OBJECT = { size: 256, lock: 0, ref_count: 64, resident: 72, rtree: 128 } as const;
+export const FILEDESC = { size: 512, fd_sx: 0, fd_files: 64, fd_map: 128 } as const;
+
+export const SYSENT_BYTES = 48;
+export const TRAPFRAME_LINES = 3;
+
+/** A bump allocator for kernel data, with each object line-aligned. */
+export class KernelMemory {
+  private nextData: number = REGION.kernelData;
+  private nextText: number = REGION.kernelText;
+  private nextStack: number = REGION.kernelStacks;
+  private readonly text = new Map<string, number>();
+
+  constructor(readonly lineBytes: number) {}
+
+  /** Allocate `bytes` of kernel data, aligned to a line (or `align`). */
+  alloc(bytes: number, align = this.lineBytes): number {
+    const addr = Math.ceil(this.nextData / align) * align;
+    this.nextData = addr + bytes;
+    return addr;
+  }
+
+  /** A global variable alone on its own line (scattered .data/.bss, as the reference says). */
+  global(): number {
+    return this.alloc(this.lineBytes);
+  }
+
+  /** A kernel stack of `pages` pages. */
+  stack(bytes: number): number {
+    const addr = this.nextStack;
+    this.nextStack += bytes;
+    return addr;
+  }
+
+  /** The text address of a modelled kernel function (allocated on first use, 1 KiB apart). */
+  textOf(fn: string): number {
+    let addr = this.text.get(fn);
+    if (addr === undefined) {
+      addr = this.nextText;
+      this.nextText += 1024;
+      this.text.set(fn, addr);
+    }
+    return addr;
+  }
+}
+
+export function vmPageAddr(frame: number): number {
+  return REGION.vmPageArray + frame * VM_PAGE_STRUCT_BYTES;
+}

@@ -1,0 +1,108 @@
+// A small file-system tree: directories, regular files with their page-cache
+// object, symlinks and character devices. It holds exactly what the modelled
+// programs look up, with real lookup semantics (ENOENT, ENOTDIR) so a mistyped
+// path fails as it would on the machine.
+
+import { VmObject } from './vm/vmspace.js';
+
+export type DeviceName = 'zero' | 'null';
+
+export type Vnode =
+  | { type: 'dir'; name: string; children: Map<string, Vnode> }
+  | { type: 'reg'; name: string; size: number; object: VmObject }
+  | { type: 'lnk'; name: string; target: string }
+  | { type: 'chr'; name: string; device: DeviceName };
+
+export interface OpenFile {
+  vnode: Vnode;
+  readable: boolean;
+  writable: boolean;
+  offset: number;
+}
+
+export class Errno extends Error {
+  constructor(
+    readonly errno: ErrnoName,
+    readonly path?: string,
+  ) {
+    super(path ? `${path}: ${ERRNO_TEXT[errno]}` : ERRNO_TEXT[errno]);
+  }
+}
+
+export const ERRNO_TEXT = {
+  ENOENT: 'No such file or directory',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EBADF: 'Bad file descriptor',
+  EINVAL: 'Invalid argument',
+  EFAULT: 'Bad address',
+  ESPIPE: 'Illegal seek',
+  ENOTTY: 'Inappropriate ioctl for device',
+  ECAPMODE: 'Not permitted in capability mode',
+  ENOMEM: 'Cannot allocate memory',
+  EEXIST: 'File exists',
+} as const;
+export type ErrnoName = keyof typeof ERRNO_TEXT;
+
+export class FileSystem {
+  readonly root: Vnode & { type: 'dir' } = { type: 'dir', name: '/', children: new Map() };
+  private objects = 0;
+
+  constructor(private readonly newObjectAddr: () => number) {}
+
+  /** Components of an absolute path, as namei walks them. */
+  static components(path: string): string[] {
+    if (!path.startsWith('/')) throw new Errno('EINVAL', path);
+    return path.split('/').filter((c) => c.length > 0 && c !== '.');
+  }
+
+  /** Walk `path`; returns every vnode visited (one per component) and the result. */
+  walk(path: string): { visited: number; vnode: Vnode } {
+    let node: Vnode = this.root;
+    let visited = 0;
+    for (const name of FileSystem.components(path)) {
+      if (node.type !== 'dir') throw new Errno('ENOTDIR', path);
+      visited++;
+      const next = node.children.get(name);
+      if (!next) throw Object.assign(new Errno('ENOENT', path), { visited });
+      node = next;
+    }
+    return { visited, vnode: node };
+  }
+
+  mkdirp(path: string): Vnode & { type: 'dir' } {
+    let node = this.root;
+    for (const name of FileSystem.components(path)) {
+      let next = node.children.get(name);
+      if (!next) {
+        next = { type: 'dir', name, children: new Map() };
+        node.children.set(name, next);
+      }
+      if (next.type !== 'dir') throw new Errno('ENOTDIR', path);
+      node = next;
+    }
+    return node;
+  }
+
+  private add(path: string, make: (name: string) => Vnode): Vnode {
+    const parts = FileSystem.components(path);
+    const name = parts.pop()!;
+    const dir = this.mkdirp('/' + parts.join('/'));
+    const node = make(name);
+    dir.children.set(name, node);
+    return node;
+  }
+
+  addFile(path: string, size: number): Vnode & { type: 'reg' } {
+    return this.add(path, (name) => ({ type: 'reg', name, size, object: new VmObject(this.newObjectAddr(), 'vnode', `vnode:${path}`) })) as Vnode & { type: 'reg' };
+  }
+
+  addDevice(path: string, device: DeviceName): Vnode {
+    return this.add(path, (name) => ({ type: 'chr', name, device }));
+  }
+
+  /** Number of files created, for naming objects. */
+  get objectCount(): number {
+    return this.objects;
+  }
+}

@@ -1,0 +1,127 @@
+// File-system and descriptor operations shared by the kernel paths: name lookup,
+// descriptor allocation, lookup and close. Each charges what it does (components
+// looked up, locks taken, descriptor-table work) and touches the lines of the
+// objects it uses, so a cold cache shows up in the syscalls that use them.
+
+import type { Kernel } from './kernel.js';
+import { FILEDESC } from './machine/layout.js';
+import type { Thread } from './proc.js';
+import { Errno, type OpenFile, type Vnode } from './vfs.js';
+
+const VNODE_BYTES = 512;
+const FILE_BYTES = 128;
+
+export class VfsOps {
+  private readonly vnodeAddrs = new Map<Vnode, number>();
+  private readonly fileAddrs = new Map<OpenFile, number>();
+
+  constructor(private readonly k: Kernel) {}
+
+  vnodeAddr(v: Vnode): number {
+    let a = this.vnodeAddrs.get(v);
+    if (a === undefined) this.vnodeAddrs.set(v, (a = this.k.mem.alloc(VNODE_BYTES)));
+    return a;
+  }
+
+  private fileAddr(f: OpenFile): number {
+    let a = this.fileAddrs.get(f);
+    if (a === undefined) this.fileAddrs.set(f, (a = this.k.mem.alloc(FILE_BYTES)));
+    return a;
+  }
+
+  private fdTable(td: Thread): number {
+    return td.proc.field('p_fd');
+  }
+
+  /** namei(): copy the path in, then look up each component in the name cache, locking each vnode on the way. */
+  namei(td: Thread, path: string, pathVa: number): Vnode {
+    const k = this.k;
+    k.enter(td, 'namei', 4);
+    try {
+      k.charge(td, 'kmalloc'); // the pathname buffer (namei_zone)
+      k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+      k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx); // cwd/root references
+      let visited = 0;
+      let result: Vnode;
+      try {
+        const r = k.fs.walk(path);
+        visited = r.visited;
+        result = r.vnode;
+      } catch (e) {
+        visited = (e as { visited?: number }).visited ?? 0;
+        this.lookupCost(td, Math.max(visited, 1));
+        throw e;
+      }
+      this.lookupCost(td, visited);
+      td.cpu.load(this.vnodeAddr(result));
+      return result;
+    } finally {
+      k.leave(td, 'namei');
+    }
+  }
+
+  private lookupCost(td: Thread, components: number): void {
+    const k = this.k;
+    k.enter(td, 'lookup', 3);
+    for (let i = 0; i < components; i++) {
+      k.charge(td, 'namei_component');
+      k.lockPair(td, k.globals.cnt + 192 + (i % 4) * 64); // name-cache bucket lock
+      k.lockPair(td, k.globals.cnt + 448 + (i % 4) * 64); // vnode lock of the next component (vput of the last)
+    }
+    k.leave(td, 'lookup');
+  }
+
+  /** A vnode operation (VOP_*) under the vnode's lock. */
+  vop(td: Thread, v: Vnode, name: string): void {
+    const k = this.k;
+    k.enter(td, name, 2);
+    k.lockPair(td, this.vnodeAddr(v));
+    k.charge(td, 'vop');
+    td.cpu.load(this.vnodeAddr(v) + 64);
+    k.leave(td, name);
+  }
+
+  /** falloc() + finstall(): a new file and the lowest free descriptor. */
+  falloc(td: Thread, file: OpenFile): number {
+    const k = this.k;
+    k.enter(td, 'falloc', 3);
+    k.charge(td, 'kmalloc');
+    k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx);
+    k.charge(td, 'file_op');
+    const files = td.proc.files;
+    let fd = files.indexOf(null);
+    if (fd < 0) fd = files.push(null) - 1;
+    files[fd] = file;
+    td.cpu.store(this.fileAddr(file));
+    td.cpu.store(this.fdTable(td) + FILEDESC.fd_map);
+    k.leave(td, 'falloc');
+    return fd;
+  }
+
+  /** fget(): look up a descriptor and hold its file. */
+  fget(td: Thread, fd: number): OpenFile {
+    const k = this.k;
+    k.enter(td, 'fget', 2);
+    td.cpu.load(td.proc.field('p_fd'));
+    td.cpu.load(this.fdTable(td) + FILEDESC.fd_files);
+    k.charge(td, 'file_op');
+    const file = Number.isInteger(fd) && fd >= 0 ? td.proc.files[fd] : undefined;
+    k.leave(td, 'fget');
+    if (!file) throw new Errno('EBADF');
+    td.cpu.store(this.fileAddr(file)); // fhold
+    return file;
+  }
+
+  /** kern_close(): unhook the descriptor, then the last reference's close (VOP_CLOSE, vrele). */
+  close(td: Thread, fd: number): void {
+    const k = this.k;
+    const file = this.fget(td, fd);
+    k.enter(td, 'fdclose', 2);
+    k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx);
+    k.charge(td, 'file_op');
+    td.proc.files[fd] = null;
+    k.leave(td, 'fdclose');
+    this.vop(td, file.vnode, 'VOP_CLOSE');
+    k.charge(td, 'kmalloc'); // free the file
+  }
+}
