@@ -26,7 +26,7 @@ interface Timing {
 }
 
 /** Runs `body` on a fresh hierarchy REPEATS times after one warm-up; returns the median wall and CPU times. */
-function measure(setup: (h: CacheHierarchy) => void, body: (h: CacheHierarchy) => number): Timing & { walls: number[] } {
+function measure(setup: (h: CacheHierarchy) => void, body: (h: CacheHierarchy) => number): Timing & { walls: number[]; min_wall_ms: number } {
   const walls: number[] = [];
   const cpus: number[] = [];
   let sink = 0;
@@ -44,7 +44,7 @@ function measure(setup: (h: CacheHierarchy) => void, body: (h: CacheHierarchy) =
     }
   }
   if (Number.isNaN(sink)) throw new Error('unreachable');
-  return { wall_ms: median(walls), cpu_ms: median(cpus), walls };
+  return { wall_ms: median(walls), cpu_ms: median(cpus), walls, min_wall_ms: Math.min(...walls) };
 }
 
 function median(xs: number[]): number {
@@ -55,10 +55,10 @@ function median(xs: number[]): number {
 
 const f1 = (x: number): string => x.toFixed(1);
 
-function report(label: string, t: Timing & { walls: number[] }, accesses: number): void {
-  const rate = (ms: number): string => f1(accesses / ms / 1000);
+function report(label: string, t: Timing & { walls: number[]; min_wall_ms: number }, accesses: number): void {
+  const rate = (ms: number): string => f1(accesses / ms / 1000).padStart(5);
   console.log(
-    `${label.padEnd(34)} ${f1(t.wall_ms).padStart(7)} ms wall (${rate(t.wall_ms)} M acc/s)  ${f1(t.cpu_ms).padStart(7)} ms cpu (${rate(t.cpu_ms)} M acc/s)   runs: ${t.walls.map(f1).join(' ')}`,
+    `${label.padEnd(34)} median ${f1(t.wall_ms).padStart(6)} ms wall = ${rate(t.wall_ms)} M acc/s (cpu ${f1(t.cpu_ms).padStart(6)} ms)  best ${f1(t.min_wall_ms).padStart(6)} ms = ${rate(t.min_wall_ms)} M acc/s   runs ms: ${t.walls.map((x) => x.toFixed(0)).join(' ')}`,
   );
 }
 
