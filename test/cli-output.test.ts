@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RuntimeFailure } from '../src/cli/errors.js';
+import { RuntimeFailure } from '../src/errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../src/cli/output.js';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/errors.js';
 import { formatBytes, parseDdOffset, parseDdSize } from '../src/workloads/ddsize.js';
 
 // [text, value]: what FreeBSD 11 dd's get_num() returns for these operands.

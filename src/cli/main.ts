@@ -8,7 +8,7 @@
 // (nested commands such as `workload dd` are added the same way under the command it
 // creates). Actions and option parsers (`.argParser`) report bad input by throwing
 // UsageError (exit 2) and failed runs by throwing RuntimeFailure (exit 1), both from
-// ./errors.js; run() prints them as one line on stderr. Commander's own parse errors
+// ../errors.js; run() prints them as one line on stderr. Commander's own parse errors
 // (unknown command or option, missing option value, ...) are rewritten into the same
 // one-line form with exit code 2.
 //
@@ -20,13 +20,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { CliError, UsageError, quote } from './errors.js';
+import { CliError, UsageError, quote } from '../errors.js';
+import { register as registerProfiles } from './profiles.js';
+import { register as registerWorkload } from './workload.js';
 
 /** The subcommands, in the order `--help` lists them. */
-const commands: ReadonlyArray<(program: Command) => void> = [
-  // Filled in as the subcommand modules land, e.g.
-  //   import { register as registerWorkload } from './workload.js';  ... registerWorkload,
-];
+const commands: ReadonlyArray<(program: Command) => void> = [registerWorkload, registerProfiles];
 
 const DESCRIPTION = [
   'Discrete-event simulator of FreeBSD system calls, traps and page faults on a',

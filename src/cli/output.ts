@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RuntimeFailure } from './errors.js';
+import { RuntimeFailure } from '../errors.js';
 
 /**
  * Write `data` to `path` atomically (temporary file in the same directory, fsync,

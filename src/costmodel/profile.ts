@@ -192,7 +192,6 @@ function parseCosts(raw: unknown, path: string, kernel: KernelFlavour): Record<C
 
 // ---- Loading -----------------------------------------------------------------
 
-export class ProfileNotFoundError extends Error {}
 
 export function calibrationDir(): string {
   return repoPath('calibration');
@@ -219,7 +218,7 @@ export function loadProfile(name: string): Profile {
   const path = profilePath(name);
   if (!existsSync(path)) {
     if (name === 'host') {
-      throw new ProfileNotFoundError(`--profile: no host profile for this machine (${hostname()}); run 'l41sim calibrate host' first`);
+      throw new ValidationError('--profile', `no host profile for this machine (${hostname()})`, "a profile made by 'l41sim calibrate host' (run it first)");
     }
     throw new ValidationError('--profile', `no profile named '${name}'`, `one of ${[...listProfileNames(), 'host'].join(', ')}`);
   }

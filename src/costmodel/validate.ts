@@ -2,14 +2,13 @@
 // specs). Every failure names the JSON path, the value and what is accepted, in
 // the project's error form: `<path>: <what is wrong>; expected <what is accepted>`.
 
-export class ValidationError extends Error {
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-    readonly expected: string,
-  ) {
-    super(`${path}: ${problem}; expected ${expected}`);
-    this.name = 'ValidationError';
+import { UsageError } from '../errors.js';
+
+/** A document failed validation: a usage error (exit 2) naming the JSON path. */
+export class ValidationError extends UsageError {
+  override readonly name = 'UsageError';
+  get path(): string {
+    return this.field;
   }
 }
 

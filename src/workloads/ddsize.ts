@@ -19,7 +19,7 @@
 //
 // Sizes are bytes (or plain counts) internally; suffixes exist only at this edge.
 
-import { UsageError, quote } from '../cli/errors.js';
+import { UsageError, quote } from '../errors.js';
 
 /** What parseDdSize accepts, for error messages. */
 export const DD_SIZE_FORM = 'a number with an optional b/k/m/g/w suffix, or a product like 2x512k';

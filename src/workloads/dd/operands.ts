@@ -1,7 +1,7 @@
 // dd's operands, checked at the edge: sizes parse as FreeBSD dd parses them, and a
 // copy that would never end (an endless input with no count) is refused.
 
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { parseDdSize } from '../ddsize.js';
 
 export interface DdOperands {
@@ -31,7 +31,7 @@ export interface DdOperandText {
 /** The largest block the model accepts: 1 GiB (dd allocates ibs + obs - 1 bytes, all of it touched). */
 export const MAX_BLOCK_BYTES = 1 << 30;
 /** The largest total copy the model accepts by default (simulated bytes, not host memory). */
-export const MAX_TOTAL_BYTES = 64 * (1 << 30);
+export const MAX_TOTAL_BYTES = 4 * (1 << 30);
 
 const ENDLESS = new Set(['/dev/zero']);
 

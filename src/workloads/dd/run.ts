@@ -20,6 +20,8 @@ export interface RunSpec {
   coldCaches?: boolean;
   traceEvents?: number;
   maxEvents?: number;
+  /** Calibration: record the cost-term usage of every DTrace-timed interval. */
+  recordUsage?: boolean;
 }
 
 export interface DdRun {
@@ -34,6 +36,8 @@ export interface DdRun {
   /** Traps taken outside system calls (user-mode page faults). */
   traps: { count: number; time_ns: number };
   faults: { minor: number; in_syscalls: number };
+  /** Cost-term usage of the whole run (the meter's counts). */
+  usage: Float64Array;
 }
 
 export const DEFAULT_MAX_EVENTS = 50_000_000;
@@ -54,6 +58,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     coldCaches: spec.coldCaches ?? false,
     traceEvents: spec.traceEvents ?? 0,
   });
+  k.dtrace.recordUsage = spec.recordUsage ?? false;
   if (spec.profile.userland.dd !== 'freebsd') throw new Error('GNU dd is modelled with the Linux path (not yet built)');
   const layout = spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   k.images.set('/bin/dd', freebsdDdImage(k));
@@ -67,7 +72,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const cs = Math.floor((ru.user_s + ru.system_s) * 100);
   const segKib = (names: string[]) =>
     (k.images.get('/bin/dd')?.segments ?? []).filter((sg) => names.includes(sg.name)).reduce((a, sg) => a + sg.bytes / 1024, 0);
-  const stackKib = (td.proc.vmspace.entries.length, 0) + stackResidentKib(u);
+  const stackKib = stackResidentKib(u);
   const elapsed_s = runtimePs / 1e12;
   let syscallCount = 0;
   let syscallPs = 0;
@@ -98,6 +103,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     syscalls: { count: syscallCount, time_ns: syscallPs / 1000 },
     traps: { count: userTrap?.count ?? 0, time_ns: (userTrap?.ps ?? 0) / 1000 },
     faults: { minor: td.proc.ru.minflt, in_syscalls: inSys?.count ?? 0 },
+    usage: k.usage.snapshot(),
   };
 }
 

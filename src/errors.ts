@@ -1,8 +1,8 @@
 // Errors the `l41sim` command reports to its user.
 //
-// Any code under src/cli (and the parsers it calls, such as parseDdSize) reports a
-// problem with what the user asked for by throwing one of these; src/cli/main.ts
-// catches it, prints `l41sim: <message>` as one line on stderr (plus the stack when
+// Any code (the CLI, and the parsers and validators it calls, such as parseDdSize or
+// the profile schema) reports a problem with what the user asked for by throwing one
+// of these; src/cli/main.ts catches it, prints `l41sim: <message>` as one line on stderr (plus the stack when
 // `--debug` was given) and exits with the error's exit code:
 //
 //   UsageError      exit 2   the command line, a config or a profile is wrong

@@ -1,0 +1,64 @@
+// Options shared by the commands that run a workload: the profile, the seed, the
+// hooks switched on or off, and bounds. Parsed and checked here, once.
+
+import { Command, Option } from 'commander';
+import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
+import { UsageError, quote } from '../errors.js';
+import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
+import { profileFeatures } from '../workloads/dd/run.js';
+
+export interface RunOptionValues {
+  profile: string;
+  seed: string;
+  enable?: string;
+  disable?: string;
+  coldCache?: boolean;
+  maxEvents?: number;
+  json?: boolean;
+}
+
+export const DEFAULT_SEED = '1';
+export const DEFAULT_MAX_EVENTS = 50_000_000;
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--profile <name>', `machine profile: ${[...listProfileNames(), 'host'].join(', ')} (see 'l41sim profiles')`, 'lecture')
+    .option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte', DEFAULT_SEED)
+    .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
+    .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
+    .option('--cold-cache', 'start with every cache line invalid')
+    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
+    .option('--json', 'print one JSON object instead of tables');
+}
+
+export function parseCount(field: string): (text: string) => number {
+  return (text: string) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(field, `${quote(text)} is not a positive whole number`, 'a count such as 1000000');
+    return n;
+  };
+}
+
+export function parseFeatureList(field: string, text: string | undefined): Feature[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((name) => {
+    const f = name.trim();
+    if (!isFeature(f)) throw new UsageError(field, `${quote(f)} is not a hook`, `a comma-separated list of ${FEATURE_NAMES.join(', ')}`);
+    return f;
+  });
+}
+
+export interface ResolvedRun {
+  profile: Profile;
+  seed: string;
+  features: Set<Feature>;
+}
+
+/** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
+export function resolveRun(opts: RunOptionValues): ResolvedRun {
+  const profile = loadProfile(opts.profile);
+  const features = profileFeatures(profile);
+  for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
+  for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
+  return { profile, seed: opts.seed, features };
+}

@@ -1,0 +1,200 @@
+// `l41sim calibrate lecture`: refits the lecture (amd64) and BeagleBone profiles
+// from the lecture's measurements. Each fit runs the model, reads from the cost
+// meter how many times each unit cost was paid inside each measured interval
+// (the DTrace-timed syscalls and traps, the whole run for time(1)), and solves
+// for the free unit costs by non-negative least squares on relative error. The
+// model is rerun with the new values and refitted until the values settle (the
+// clock interrupts inside an interval depend on its length).
+
+import { readFileSync } from 'node:fs';
+import { fitLinear, type FitResult, type Observation } from '../../costmodel/fit.js';
+import { validateProfile } from '../../costmodel/profile.js';
+import { repoPath } from '../../costmodel/repo.js';
+import { CostBook } from '../../kernel/meter.js';
+import { parseOperands } from '../dd/operands.js';
+import { profileFeatures, runDd, type DdRun } from '../dd/run.js';
+import { psPerUnit, setFitted, sig4, termParam } from './terms.js';
+
+type RawProfile = Record<string, any>;
+
+export interface FitReport {
+  profile: string;
+  command: string;
+  iterations: number;
+  params: { term: string; value: number; unit: string; stderr: number | null; residual: number; from: string }[];
+  rows: { id: string; measured: number; modelled: number; error: number; unit: string; heldOut: boolean }[];
+  checks: { what: string; measured: string; modelled: string; ok: boolean }[];
+  rSquared: number;
+}
+
+export const LECTURE_DATA = 'calibration/data/l41-lecture-dd.json';
+export const PROBE_DATA = 'calibration/data/l41-probe-effect-dd.json';
+
+export function loadBase(name: string): RawProfile {
+  return JSON.parse(readFileSync(repoPath('calibration', 'base', `${name}.json`), 'utf8'));
+}
+
+function loadData(rel: string): any {
+  return JSON.parse(readFileSync(repoPath(rel), 'utf8'));
+}
+
+const LECTURE_DD = { bs: '10m', count: '1' };
+const SEED = 'calibrate';
+
+/** Build an observation: the fixed part from the terms not fitted, usage of the fitted ones. */
+function observe(id: string, targetPs: number, usage: Float64Array, book: CostBook, fitted: string[]): Observation {
+  let fixed = 0;
+  const u: Record<string, number> = {};
+  for (let i = 0; i < book.size; i++) {
+    const name = book.names[i]!;
+    const n = usage[i]!;
+    if (n === 0) continue;
+    if (fitted.includes(name)) u[name] = n;
+    else fixed += n * book.psPer[i]!;
+  }
+  return { id, target: targetPs, fixed, usage: u };
+}
+
+function run(raw: RawProfile, scripts: string[], opText = LECTURE_DD): DdRun {
+  const profile = validateProfile(raw, raw.name);
+  return runDd(parseOperands(opText), { profile, seed: SEED, features: profileFeatures(profile), scripts, recordUsage: true });
+}
+
+/** Relative RMS error of the rows in which a parameter carries at least 5% of the modelled value. */
+function paramResidual(term: string, fit: FitResult, obs: Observation[], values: Record<string, number>): number {
+  const errs: number[] = [];
+  for (const o of obs) {
+    const row = fit.rows.find((r) => r.id === o.id)!;
+    if ((o.usage[term] ?? 0) * (values[term] ?? 0) >= 0.05 * row.modelled) errs.push(row.error);
+  }
+  return errs.length === 0 ? 0 : Math.sqrt(errs.reduce((a, e) => a + e * e, 0) / errs.length);
+}
+
+function writeFit(raw: RawProfile, fit: FitResult, obs: Observation[], from: (term: string) => string): void {
+  const values = Object.fromEntries(Object.entries(fit.params).map(([k, v]) => [k, v.value]));
+  for (const [term, p] of Object.entries(fit.params)) {
+    setFitted(raw, term, p.value, { from: from(term), residual: paramResidual(term, fit, obs, values), stderrPs: p.stdError });
+  }
+}
+
+/** The lecture's amd64 profile: fitted to its per-syscall table, its trap run, and time(1). */
+export const LECTURE_FITTED = [
+  'namei_component',
+  'vop',
+  'file_op',
+  'vm_map_op',
+  'pmap_enter',
+  'witness_lock_op',
+  'dtrace_probe',
+  'first_touch',
+  'mem.stream_write',
+  'mem.latency',
+] as const;
+
+export function calibrateLecture(iterations = 4): { raw: RawProfile; report: FitReport } {
+  const data = loadData(LECTURE_DATA);
+  const raw = loadBase('lecture');
+  const fitted = [...LECTURE_FITTED];
+  const rowsTable: Record<string, number> = data.syscall_time_by_name.rows;
+  let fit!: FitResult;
+  let obs: Observation[] = [];
+  let iter = 0;
+  for (; iter < iterations; iter++) {
+    const profile = validateProfile(raw, 'lecture');
+    const book = new CostBook(profile);
+    const untraced = run(raw, []);
+    const table = run(raw, ['syscall-time']);
+    const traps = run(raw, ['traps']);
+    // The start-up page count is solved exactly from the trap count: every other
+    // trap is a junk-fill fault, which the model produces by mechanism.
+    const modelledTraps = traps.kernel.dtrace.scalar('traps');
+    const startup = termParamPages(raw);
+    const solved = Math.max(0, startup + data.traps_run.traps - modelledTraps);
+    raw.userland.startup_user_pages = {
+      value: solved,
+      unit: 'pages',
+      source: 'fitted',
+      from: `${LECTURE_DATA} traps_run.traps (${data.traps_run.traps}) minus the traps the model takes by mechanism (junk fill, execve)`,
+      residual: 0,
+      note: 'anonymous pages first touched in user mode by rtld, libc and jemalloc start-up (stack, heap, bss, arena metadata)',
+    };
+    const sysUsage = table.kernel.dtrace.usageAggregations.get('syscall_time')!;
+    obs = Object.entries(rowsTable).map(([name, ns]) => observe(`syscall_time[${name}]`, ns * 1000, sysUsage.get(name) ?? new Float64Array(book.size), book, fitted));
+    const trapUsage = traps.kernel.dtrace.usageAggregations;
+    obs.push(observe('traps_run.syscall_time', data.traps_run.syscall_time_ns * 1000, trapUsage.get('syscall_time')!.get('')!, book, fitted));
+    obs.push(observe('traps_run.trap_time', data.traps_run.trap_time_ns * 1000, trapUsage.get('trap_time')!.get('')!, book, fitted));
+    obs.push(observe('time.system (untraced run time)', data.time_fields.system_s * 1e12, untraced.usage, book, fitted));
+    fit = fitLinear(obs, { params: fitted, relative: true });
+    writeFit(raw, fit, obs, (term) => fromFor(term));
+  }
+  const report = lectureReport(raw, fit, iter);
+  return { raw, report };
+}
+
+function termParamPages(raw: RawProfile): number {
+  return raw.userland.startup_user_pages.value;
+}
+
+function fromFor(term: string): string {
+  const src = LECTURE_DATA;
+  switch (term) {
+    case 'first_touch':
+      return `${src} traps_run.trap_time and time_fields.system_s (5185 first touches; profile_run shows pagezero)`;
+    case 'mem.stream_write':
+      return `${src} syscall_time_by_name.read (10 MiB copyout into junk-filled pages)`;
+    case 'mem.latency':
+      return `${src} syscall_time_by_name.write (the first call after the 10 MiB copy finds its lines cold)`;
+    case 'dtrace_probe':
+      return `${src} syscall_time_by_name (every row includes one probe dispatch) and traps_run`;
+    case 'witness_lock_op':
+      return `${src} traps_run.trap_time and syscall_time_by_name (lock operations of every path)`;
+    default:
+      return `${src} syscall_time_by_name rows and traps_run`;
+  }
+}
+
+/** Rerun with the fitted profile and tabulate every target: measured, modelled, error. */
+function lectureReport(raw: RawProfile, fit: FitResult, iterations: number): FitReport {
+  const data = loadData(LECTURE_DATA);
+  const untraced = run(raw, []);
+  const table = run(raw, ['syscall-time']);
+  const traps = run(raw, ['traps']);
+  const prof = run(raw, ['profile']);
+  const rows: FitReport['rows'] = [];
+  const add = (id: string, measured: number, modelled: number, unit: string) => rows.push({ id, measured, modelled, error: (modelled - measured) / measured, unit, heldOut: false });
+  const d = table.kernel.dtrace;
+  for (const [name, ns] of Object.entries(data.syscall_time_by_name.rows as Record<string, number>)) {
+    add(`syscall_time[${name}]`, ns, (d.aggregations.get('syscall_time')?.get(name) as number | undefined) ?? 0, 'ns');
+  }
+  add('syscall_time total', data.syscall_time_by_name.total, d.scalar('totaltime'), 'ns');
+  const t = traps.kernel.dtrace;
+  add('traps_run.syscalls', data.traps_run.syscalls, t.scalar('syscalls'), 'count');
+  add('traps_run.syscall_time', data.traps_run.syscall_time_ns, t.scalar('syscall_time'), 'ns');
+  add('traps_run.traps', data.traps_run.traps, t.scalar('traps'), 'count');
+  add('traps_run.trap_time', data.traps_run.trap_time_ns, t.scalar('trap_time'), 'ns');
+  add('time.system_s', data.time_fields.system_s, untraced.time.system_s, 's');
+  const stacks = prof.kernel.dtrace.keyed('traces').filter(([k]) => k !== '');
+  const top = stacks[0]?.[0].split(';')[0] ?? '(none)';
+  const names = Object.keys(data.syscall_time_by_name.rows);
+  const modelledNames = [...(d.aggregations.get('syscall_time')?.keys() ?? [])].sort();
+  return {
+    profile: 'lecture',
+    command: 'l41sim calibrate lecture',
+    iterations,
+    params: paramTable(raw, fit),
+    rows,
+    checks: [
+      { what: 'syscall names in the table', measured: String(names.length), modelled: String(modelledNames.length), ok: names.slice().sort().join() === modelledNames.join() },
+      { what: 'dominant profile stack (innermost frame)', measured: 'pagezero', modelled: top, ok: top === 'pagezero' },
+    ],
+    rSquared: fit.rSquared,
+  };
+}
+
+function paramTable(raw: RawProfile, fit: FitResult): FitReport['params'] {
+  return Object.entries(fit.params).map(([term, v]) => {
+    const p = termParam(raw, term);
+    const scale = psPerUnit(raw, p);
+    return { term, value: p.value, unit: p.unit, stderr: v.stdError === null ? null : sig4(v.stdError / scale), residual: p.residual ?? 0, from: p.from ?? '' };
+  });
+}
