@@ -3,10 +3,12 @@
 
 import type { Command } from 'commander';
 import { registerDd } from './workload-dd.js';
+import { registerIoStatic } from './workload-io-static.js';
 
 export function register(program: Command): void {
   const workload = program
     .command('workload')
-    .description('run a modelled program (dd, ...) and print time(1) and DTrace output');
+    .description('run a modelled program (dd, io-static) and print time(1) and DTrace output');
   registerDd(workload);
+  registerIoStatic(workload);
 }

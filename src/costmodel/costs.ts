@@ -43,14 +43,19 @@ export const COSTS = {
   clock_intr: { unit: 'cycles', kernels: BOTH, doc: 'one periodic clock interrupt (hardclock/tick handler), charged to whoever runs' },
   user_syscall_stub: { unit: 'cycles', kernels: BOTH, doc: 'user-mode work around one system call: the libc stub and its caller' },
   user_startup: { unit: 'cycles', kernels: BOTH, doc: 'user-mode work of run-time linker and libc start-up (relocation, symbol binding), in total' },
+  // Storage, for regular files whose pages are not in the buffer cache (a cold cache) and for fsync.
+  // The model has no idle time: a thread waiting for its I/O is charged the wait on its CPU.
+  storage_io: { unit: 'ns', kernels: FREEBSD, doc: 'one storage request: driver submission, device command latency, completion interrupt and the waiting thread\'s wake-up' },
+  storage_read_page: { unit: 'ns', kernels: FREEBSD, doc: 'transfer of one page from storage into the buffer cache (the device\'s sequential read bandwidth)' },
+  storage_write_page: { unit: 'ns', kernels: FREEBSD, doc: 'transfer of one dirty page from the buffer cache to storage (the device\'s sequential write bandwidth)' },
   // FreeBSD's hooks and debug options.
   kassert: { unit: 'cycles', kernels: FREEBSD, doc: 'one INVARIANTS assertion (KASSERT)' },
   witness_warn: { unit: 'cycles', kernels: FREEBSD, doc: 'one WITNESS_WARN/WITNESS_CHECK scan of held locks' },
   witness_lock_op: { unit: 'cycles', kernels: FREEBSD, doc: "WITNESS's extra work per lock acquire (checkorder + lock) or release" },
   ktrace_record: { unit: 'cycles', kernels: FREEBSD, doc: 'build and queue one ktrace record (ktrsyscall, ktrsysret)' },
   ktrace_write: { unit: 'cycles', kernels: FREEBSD, doc: 'write one queued ktrace record to the trace vnode (ktruserret)' },
-  audit_record: { unit: 'cycles', kernels: FREEBSD, doc: 'audit_syscall_enter: preselection and record allocation' },
-  audit_commit: { unit: 'cycles', kernels: FREEBSD, doc: 'audit_syscall_exit: commit one record to the audit queue' },
+  audit_record: { unit: 'cycles', kernels: BOTH, doc: 'audit_syscall_enter (FreeBSD) / __audit_syscall_entry (Linux): preselection and record set-up' },
+  audit_commit: { unit: 'cycles', kernels: BOTH, doc: 'audit_syscall_exit (FreeBSD) / __audit_syscall_exit (Linux): commit one record to the audit queue' },
   ptrace_stop: { unit: 'ns', kernels: BOTH, doc: 'one ptrace stop: wake the debugger, sleep, be resumed (debugger think time excluded)' },
   racct: { unit: 'cycles', kernels: FREEBSD, doc: 'racct throttle check on return (beyond its PROC_LOCK)' },
   profil: { unit: 'cycles', kernels: FREEBSD, doc: 'addupc_task: charge one profil(2) tick' },

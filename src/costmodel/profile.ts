@@ -45,6 +45,8 @@ export interface MachineProfile {
     stream_read_ns_per_line: Param;
     stream_write_ns_per_line: Param;
   };
+  /** Data TLB: one fully-associative LRU level; the kernel maps itself with large pages. */
+  tlb: { entries: Param; kernel_page_bytes: Param; miss_ns: Param; walk_loads: Param };
   /** Extra cost of the first touch of a physical page the machine has never used (e.g. a hypervisor backing guest memory); 0 on bare metal. */
   first_touch_ns: Param;
 }
@@ -120,7 +122,9 @@ function parseUserland(raw: unknown, path: string): UserlandProfile {
 
 function parseMachine(raw: unknown, path: string): MachineProfile {
   const obj = expectObject(raw, path);
-  expectKeys(obj, path, ['isa', 'cpus', 'clock_hz', 'page_bytes', 'caches', 'memory', 'first_touch_ns']);
+  expectKeys(obj, path, ['isa', 'cpus', 'clock_hz', 'page_bytes', 'caches', 'memory', 'tlb', 'first_touch_ns']);
+  const tlb = expectObject(obj.tlb, `${path}.tlb`);
+  expectKeys(tlb, `${path}.tlb`, ['entries', 'kernel_page_bytes', 'miss_ns', 'walk_loads']);
   const caches = expectArray(obj.caches, `${path}.caches`, 'a list of cache levels, L1 first').map((c, i) => parseCache(c, `${path}.caches[${i}]`));
   if (caches.length === 0) throw new ValidationError(`${path}.caches`, 'no cache levels', 'at least an L1D');
   const line = caches[0]!.line_bytes.value;
@@ -141,6 +145,12 @@ function parseMachine(raw: unknown, path: string): MachineProfile {
       latency_ns: parseParam(memory.latency_ns, `${path}.memory.latency_ns`, 'ns', { max: 1e5 }),
       stream_read_ns_per_line: parseParam(memory.stream_read_ns_per_line, `${path}.memory.stream_read_ns_per_line`, 'ns', { max: 1e4 }),
       stream_write_ns_per_line: parseParam(memory.stream_write_ns_per_line, `${path}.memory.stream_write_ns_per_line`, 'ns', { max: 1e4 }),
+    },
+    tlb: {
+      entries: parseParam(tlb.entries, `${path}.tlb.entries`, 'count', { integer: true, min: 1, max: 1 << 16 }),
+      kernel_page_bytes: parseParam(tlb.kernel_page_bytes, `${path}.tlb.kernel_page_bytes`, 'bytes', { integer: true, min: 4096, max: 1 << 30 }),
+      miss_ns: parseParam(tlb.miss_ns, `${path}.tlb.miss_ns`, 'ns', { max: 1e5 }),
+      walk_loads: parseParam(tlb.walk_loads, `${path}.tlb.walk_loads`, 'count', { integer: true, min: 0, max: 32 }),
     },
     first_touch_ns: parseParam(obj.first_touch_ns, `${path}.first_touch_ns`, 'ns', { max: 1e7 }),
   };

@@ -13,6 +13,8 @@
 // in the middle of a copy. That keeps the event count per syscall at one.
 
 import { AccessKind, type CacheHierarchy } from './machine/cache.js';
+import { REGION } from './machine/layout.js';
+import { Tlb } from './machine/tlb.js';
 import type { CostBook, Usage } from './meter.js';
 
 export const enum Mode {
@@ -58,6 +60,11 @@ export class Cpu {
   private nextStat: number;
   private nextProf: number;
   private nextTick: number;
+  readonly tlb: Tlb;
+  private lastTlbKey = NaN;
+  private readonly kernelPageBytes: number;
+  private readonly walkLoads: number;
+  private readonly tlbMiss: number;
   private readonly hardPs: number;
   private readonly statPs: number;
   private readonly profPs: number;
@@ -71,7 +78,12 @@ export class Cpu {
     /** Phase of the clocks relative to time 0, each in [0,1) of its period. */
     phase: { hard: number; stat: number; prof: number },
     private readonly clocks: ClockHandler,
+    tlb: { entries: number; kernelPageBytes: number; walkLoads: number },
   ) {
+    this.tlb = new Tlb(tlb.entries);
+    this.kernelPageBytes = tlb.kernelPageBytes;
+    this.walkLoads = tlb.walkLoads;
+    this.tlbMiss = book.id('tlb.miss');
     this.hardPs = PS_PER_S / rates.hz;
     this.statPs = PS_PER_S / rates.stathz;
     this.profPs = rates.profileHz > 0 ? PS_PER_S / rates.profileHz : Infinity;
@@ -88,14 +100,48 @@ export class Cpu {
     this.advance(n * this.book.psPer[term]!);
   }
 
+  /**
+   * Translate: kernel data and text through large pages, page frames through 4 KiB
+   * user pages (or `pageBytes`). A miss pays a page walk. Consecutive accesses to
+   * one page skip the lookup (they would hit).
+   */
+  translate(addr: number, pageBytes = addr < REGION.frames ? this.kernelPageBytes : 4096): void {
+    const key = addr < REGION.frames ? -1 - Math.floor(addr / pageBytes) : Math.floor(addr / pageBytes);
+    if (key === this.lastTlbKey) return;
+    this.lastTlbKey = key;
+    if (!this.tlb.lookup(key)) this.walk(key);
+  }
+
+  /**
+   * A page walk: the walker's fixed work, then one dependent load per level of the
+   * page-table entries that map `key`, through the data caches. Neighbouring pages
+   * share their entries' lines (8 entries a line), so a sequential copy mostly hits;
+   * after a big copy the kernel's entries are cold and each level pays memory.
+   */
+  private walk(key: number): void {
+    this.charge(this.tlbMiss);
+    const lb = this.caches.lineBytes;
+    let index = Math.abs(key);
+    const space = key < 0 ? 1 : 0;
+    for (let level = 0; level < this.walkLoads; level++) {
+      index = Math.floor(index / 8);
+      const addr = REGION.pageTables + (space * 64 + level) * 2 ** 32 + index * lb;
+      this.caches.access(this.id, addr, AccessKind.Read);
+      this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+      index = Math.floor(index / 64);
+    }
+  }
+
   /** A dependent load (a guard word, a pointer): pays the latency of the level that serves it. */
   load(addr: number): void {
+    this.translate(addr);
     this.caches.access(this.id, addr, AccessKind.Read);
     this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
   }
 
   /** A store to one word (read-for-ownership latency if the line is not cached). */
   store(addr: number): void {
+    this.translate(addr);
     this.caches.access(this.id, addr, AccessKind.Write);
     this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
   }
@@ -111,8 +157,16 @@ export class Cpu {
    * (Write), zero fills (Write, or WriteNonTemporal for non-temporal stores). Each
    * line costs the stream cost of the level that served it.
    */
-  stream(addr: number, bytes: number, kind: AccessKind): void {
+  stream(addr: number, bytes: number, kind: AccessKind, tlbPageBytes?: number): void {
     if (bytes <= 0) return;
+    const lb = this.caches.lineBytes;
+    const page = tlbPageBytes ?? (addr < REGION.frames ? this.kernelPageBytes : 4096);
+    for (let p = Math.floor(addr / page); p <= Math.floor((addr + bytes - 1) / page); p++) this.translate(p * page, page);
+    this.streamLines(addr, bytes, kind);
+  }
+
+  /** The cache side of stream(), once translation is done. */
+  private streamLines(addr: number, bytes: number, kind: AccessKind): void {
     const lb = this.caches.lineBytes;
     const first = Math.floor(addr / lb);
     const last = Math.floor((addr + bytes - 1) / lb);
@@ -129,8 +183,12 @@ export class Cpu {
     const lb = this.caches.lineBytes;
     for (let off = 0; off < bytes; off += lb) {
       const n = Math.min(lb, bytes - off);
-      this.stream(src + off, n, AccessKind.Read);
-      this.stream(dst + off, n, AccessKind.Write);
+      if (off === 0 || (src + off) % 4096 < lb || (dst + off) % 4096 < lb) {
+        this.translate(src + off);
+        this.translate(dst + off);
+      }
+      this.streamLines(src + off, n, AccessKind.Read);
+      this.streamLines(dst + off, n, AccessKind.Write);
     }
   }
 

@@ -14,6 +14,8 @@ export const FEATURES = {
   vfork: 'the thread is a vfork parent (TDP_RFPPWAIT): it waits for the child on its first return',
   invariants: 'kernel INVARIANTS: KASSERTs on every path (a kernel option, default from the profile)',
   witness: 'kernel WITNESS: lock-order checking on every lock operation (a kernel option, default from the profile)',
+  seccomp: 'Linux: a seccomp BPF filter installed (SYSCALL_WORK_SECCOMP): __secure_computing on every syscall entry',
+  tracepoint: 'Linux: the raw_syscalls sys_enter/sys_exit tracepoints enabled (SYSCALL_WORK_SYSCALL_TRACEPOINT on every thread), with a minimal consumer',
 } as const;
 
 export type Feature = keyof typeof FEATURES;
@@ -21,4 +23,42 @@ export const FEATURE_NAMES = Object.keys(FEATURES) as Feature[];
 
 export function isFeature(name: string): name is Feature {
   return Object.hasOwn(FEATURES, name);
+}
+
+/** Which kernel paths model each hook; the others refuse it (checkFeatures). */
+export const FEATURE_KERNELS: Record<Feature, readonly ('freebsd' | 'linux')[]> = {
+  ktrace: ['freebsd'],
+  ptrace: ['freebsd', 'linux'],
+  capsicum: ['freebsd'],
+  audit: ['freebsd', 'linux'],
+  racct: ['freebsd'],
+  profil: ['freebsd'],
+  signals: ['freebsd', 'linux'],
+  suspend: ['freebsd'],
+  vfork: ['freebsd'],
+  invariants: ['freebsd'],
+  witness: ['freebsd'],
+  seccomp: ['linux'],
+  tracepoint: ['linux'],
+};
+
+/** A feature the profile's kernel does not have. Message: `<field>: <problem>; expected <accepted>`. */
+export class FeatureError extends Error {
+  constructor(
+    readonly feature: Feature,
+    readonly kernel: 'freebsd' | 'linux',
+    readonly profile: string,
+  ) {
+    const accepted = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(kernel));
+    super(
+      `--feature: '${feature}' is ${kernel === 'linux' ? 'a FreeBSD-only hook' : 'a Linux-only hook'} and profile '${profile}' runs the ${kernel === 'linux' ? 'Linux' : 'FreeBSD'} kernel path; ` +
+        `expected one of ${accepted.join(', ')}`,
+    );
+    this.name = 'FeatureError';
+  }
+}
+
+/** Refuse features the kernel flavour does not model (throws FeatureError naming the feature and the profile). */
+export function checkFeatures(kernel: 'freebsd' | 'linux', features: Iterable<Feature>, profile: string): void {
+  for (const f of features) if (!FEATURE_KERNELS[f].includes(kernel)) throw new FeatureError(f, kernel, profile);
 }

@@ -155,7 +155,7 @@ export class Kernel implements ClockHandler {
     this.invariants = features.has('invariants');
     this.mem = new KernelMemory(this.lineBytes);
     this.phys = new PhysMem(this.pageBytes);
-    this.fs = new FileSystem(() => this.mem.alloc(VM_OBJECT.size));
+    this.fs = new FileSystem(() => this.mem.alloc('vm_object', VM_OBJECT.size));
     this.globals = {
       systrace_probe_func: this.mem.global(),
       audit_enabled: this.mem.global(),
@@ -165,8 +165,8 @@ export class Kernel implements ClockHandler {
       cnt: this.mem.global(),
       zero_region: this.phys.addr(this.phys.alloc()),
     };
-    this.sysentvec = this.mem.alloc(SYSENTVEC.size);
-    this.sysent = this.mem.alloc(SYSENT_BYTES * 600);
+    this.sysentvec = this.mem.alloc('sysent', SYSENTVEC.size);
+    this.sysent = this.mem.alloc('sysent', SYSENT_BYTES * 600);
     this.bgLockOpsPerTick = profile.kernel_config.background_lock_ops_per_tick.value;
     this.dtrace = new DTrace(this, options.scripts);
     const rng = deriveRng(options.seed, 'clock-phase');
@@ -179,6 +179,7 @@ export class Kernel implements ClockHandler {
         { hz: profile.kernel_config.hz.value, stathz: profile.kernel_config.stathz.value, profileHz: this.dtrace.profileHz },
         { hard: rng(), stat: rng(), prof: rng() },
         this,
+        { entries: m.tlb.entries.value, kernelPageBytes: m.tlb.kernel_page_bytes.value, walkLoads: m.tlb.walk_loads.value },
       ),
     );
     if (options.coldCaches) this.caches.invalidateAll();
@@ -191,11 +192,10 @@ export class Kernel implements ClockHandler {
   // ---- Processes -------------------------------------------------------------
 
   newProc(comm: string, mmapBase: number): Thread {
-    const vmspace = new VmSpace(this.mem.alloc(VM_MAP.size), this.pageBytes, mmapBase);
-    const proc = new Proc(this.nextPid++, comm, this.mem.alloc(PROC.size), vmspace);
-    this.mem.alloc(FILEDESC.size);
-    const ucred: Ucred = { addr: this.mem.alloc(UCRED.size), cr_flags: 0 };
-    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc(THREAD.size), this.mem.stack(4 * this.pageBytes), ucred);
+    const vmspace = new VmSpace(this.mem.alloc('vmspace', VM_MAP.size), this.pageBytes, mmapBase);
+    const proc = new Proc(this.nextPid++, comm, this.mem.alloc('proc', PROC.size), vmspace, this.mem.alloc('filedesc', FILEDESC.size));
+    const ucred: Ucred = { addr: this.mem.alloc('ucred', UCRED.size), cr_flags: 0 };
+    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(4 * this.pageBytes), ucred);
     td.cpu = this.cpus[0]!;
     this.procs.push(proc);
     this.applyFeatures(td);
@@ -215,7 +215,7 @@ export class Kernel implements ClockHandler {
   }
 
   newAnonObject(name: string): VmObject {
-    return new VmObject(this.mem.alloc(VM_OBJECT.size), 'anon', name);
+    return new VmObject(this.mem.alloc('vm_object', VM_OBJECT.size), 'anon', name);
   }
 
   // ---- The operations every path is built from --------------------------------
@@ -347,7 +347,9 @@ export class Kernel implements ClockHandler {
   /** Zero a physical frame (pagezero / clear_page), paying the first-touch cost of a never-used frame. */
   zeroFrame(td: Thread, frame: number, nonTemporal: boolean): void {
     if (this.phys.firstTouch(frame)) td.cpu.charge(this.book.id('first_touch'));
-    td.cpu.stream(this.phys.addr(frame), this.pageBytes, nonTemporal ? AccessKind.WriteNonTemporal : AccessKind.Write);
+    // amd64 zeroes through the direct map (large pages); ARM maps the frame at a temporary 4 KiB slot.
+    const tlbPage = nonTemporal ? this.profile.machine.tlb.kernel_page_bytes.value : this.pageBytes;
+    td.cpu.stream(this.phys.addr(frame), this.pageBytes, nonTemporal ? AccessKind.WriteNonTemporal : AccessKind.Write, tlbPage);
   }
 
   // ---- Clocks (ClockHandler) -------------------------------------------------

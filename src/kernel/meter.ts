@@ -8,7 +8,7 @@ import type { Param } from '../costmodel/param.js';
 import type { Profile } from '../costmodel/profile.js';
 
 /** Cost terms that come from the machine rather than from `costs`. */
-export type MachineTerm = `${string}.hit` | `${string}.stream` | 'mem.latency' | 'mem.stream_read' | 'mem.stream_write' | 'first_touch';
+export type MachineTerm = `${string}.hit` | `${string}.stream` | 'mem.latency' | 'mem.stream_read' | 'mem.stream_write' | 'first_touch' | 'tlb.miss';
 export type TermName = CostName | MachineTerm;
 
 export class CostBook {
@@ -41,6 +41,7 @@ export class CostBook {
     this.levelStreamRead.push(this.add('mem.stream_read', m.memory.stream_read_ns_per_line));
     this.levelStreamWrite.push(this.add('mem.stream_write', m.memory.stream_write_ns_per_line));
     this.add('first_touch', m.first_touch_ns);
+    this.add('tlb.miss', m.tlb.miss_ns);
   }
 
   private add(name: TermName, p: Param): number {

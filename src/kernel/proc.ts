@@ -61,6 +61,8 @@ export class Proc {
     public comm: string,
     readonly addr: number,
     readonly vmspace: VmSpace,
+    /** struct filedesc (p_fd): the descriptor table. */
+    readonly fdAddr: number,
   ) {}
 
   field(name: keyof typeof PROC): number {
@@ -74,6 +76,8 @@ export class Thread {
   td_dbgflags = 0;
   td_cowgen = 0;
   td_errno = 0;
+  /** PCB_FULL_IRET: the next return to user mode goes through iretq (set by sysarch). */
+  fullIret = false;
   /** Signals delivered by postsig() whose handlers have yet to run in user mode. */
   pendingHandlers = 0;
   /** DTrace thread-local (self->) variables. */

@@ -14,32 +14,37 @@ const FILE_BYTES = 128;
 export class VfsOps {
   private readonly vnodeAddrs = new Map<Vnode, number>();
   private readonly fileAddrs = new Map<OpenFile, number>();
+  /** v_usecount: open files, mappings and image segments that hold each vnode. */
+  private readonly uses = new Map<Vnode, number>();
+  /** Regular files whose access time is pending (IN_ACCESS): inactivation writes the inode. */
+  private readonly accessed = new Set<Vnode>();
 
   constructor(private readonly k: Kernel) {}
 
   vnodeAddr(v: Vnode): number {
     let a = this.vnodeAddrs.get(v);
-    if (a === undefined) this.vnodeAddrs.set(v, (a = this.k.mem.alloc(VNODE_BYTES)));
+    if (a === undefined) this.vnodeAddrs.set(v, (a = this.k.mem.alloc('vnode', VNODE_BYTES)));
     return a;
   }
 
   private fileAddr(f: OpenFile): number {
     let a = this.fileAddrs.get(f);
-    if (a === undefined) this.fileAddrs.set(f, (a = this.k.mem.alloc(FILE_BYTES)));
+    if (a === undefined) this.fileAddrs.set(f, (a = this.k.mem.alloc('file', FILE_BYTES)));
     return a;
   }
 
   private fdTable(td: Thread): number {
-    return td.proc.field('p_fd');
+    return td.proc.fdAddr;
   }
 
-  /** namei(): copy the path in, then look up each component in the name cache, locking each vnode on the way. */
+  /** namei(): copy the path in (pathVa < 0: from outside the modelled address space), then look up each component in the name cache, locking each vnode on the way. */
   namei(td: Thread, path: string, pathVa: number): Vnode {
     const k = this.k;
     k.enter(td, 'namei', 4);
     try {
       k.charge(td, 'kmalloc'); // the pathname buffer (namei_zone)
-      k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+      if (pathVa >= 0) k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+      else k.charge(td, 'copy_call'); // copied from an address space that is not modelled
       k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx); // cwd/root references
       let visited = 0;
       let result: Vnode;
@@ -71,6 +76,27 @@ export class VfsOps {
     k.leave(td, 'lookup');
   }
 
+  /** vref(): a new holder of the vnode. */
+  vref(td: Thread, v: Vnode): void {
+    this.uses.set(v, (this.uses.get(v) ?? 0) + 1);
+    td.cpu.store(this.vnodeAddr(v) + 8);
+  }
+
+  /** vrele()/vput(): drop a holder; the last one inactivates the vnode (VOP_INACTIVE, and ffs_update if its access time changed). */
+  vrele(td: Thread, v: Vnode): void {
+    const left = Math.max(0, (this.uses.get(v) ?? 0) - 1);
+    this.uses.set(v, left);
+    td.cpu.store(this.vnodeAddr(v) + 8);
+    if (left > 0) return;
+    this.vop(td, v, 'VOP_INACTIVE');
+    if (this.accessed.delete(v)) this.vop(td, v, 'ffs_update');
+  }
+
+  /** A read of the file's data (read(2), a mapping's pages): its access time must be written back. */
+  markAccessed(v: Vnode): void {
+    if (v.type === 'reg') this.accessed.add(v);
+  }
+
   /** A vnode operation (VOP_*) under the vnode's lock. */
   vop(td: Thread, v: Vnode, name: string): void {
     const k = this.k;
@@ -98,15 +124,15 @@ export class VfsOps {
     return fd;
   }
 
-  /** fget(): look up a descriptor and hold its file. */
+  /** fget(): look up a descriptor and hold its file; fget_unlocked() takes no lock and does little work. */
   fget(td: Thread, fd: number): OpenFile {
     const k = this.k;
-    k.enter(td, 'fget', 2);
+    k.enter(td, 'fget_unlocked', 2);
     td.cpu.load(td.proc.field('p_fd'));
     td.cpu.load(this.fdTable(td) + FILEDESC.fd_files);
-    k.charge(td, 'file_op');
+    k.charge(td, 'call');
     const file = Number.isInteger(fd) && fd >= 0 ? td.proc.files[fd] : undefined;
-    k.leave(td, 'fget');
+    k.leave(td, 'fget_unlocked');
     if (!file) throw new Errno('EBADF');
     td.cpu.store(this.fileAddr(file)); // fhold
     return file;
@@ -121,7 +147,9 @@ export class VfsOps {
     k.charge(td, 'file_op');
     td.proc.files[fd] = null;
     k.leave(td, 'fdclose');
+    k.charge(td, 'file_op'); // fdrop -> _fdrop -> closef: the file's last reference
     this.vop(td, file.vnode, 'VOP_CLOSE');
+    this.vrele(td, file.vnode);
     k.charge(td, 'kmalloc'); // free the file
   }
 }

@@ -32,6 +32,13 @@ export class DTrace {
   private readonly ids: { probe: number; predicate: number; action: number; stack: number };
   private length = 0;
   /**
+   * DTrace's own data, at addresses, so a firing pays for the lines it touches:
+   * the probe and its ECB list, each clause's ECB and DIF, and each action's
+   * dynamic variable or aggregation buffer. After a big copy they are cold too.
+   */
+  private readonly probeLines: number;
+  private readonly clauseLines = new Map<Clause, number>();
+  /**
    * Calibration support: when on, every `sum(length)` also sums the cost-term
    * usage of the timed interval (meter snapshots at the two timestamps), so a fit
    * can say exactly which unit costs a DTrace figure is made of.
@@ -47,11 +54,13 @@ export class DTrace {
     /** The ISA's trap handler, which fbt::trap names (abort_handler on ARMv7). */
     private readonly trapFn = k.profile.machine.isa === 'armv7' ? 'abort_handler' : 'trap',
   ) {
+    this.probeLines = k.mem.alloc('dtrace', 2 * k.lineBytes);
     this.ids = { probe: k.book.id('dtrace_probe'), predicate: k.book.id('dtrace_predicate'), action: k.book.id('dtrace_action'), stack: k.book.id('dtrace_stack') };
     for (const name of scriptNames) {
       const script = SCRIPTS[name];
       if (!script) throw new UnknownScriptError(name);
       for (const clause of script.clauses) {
+        this.clauseLines.set(clause, k.mem.alloc('dtrace', (1 + clause.actions.length) * k.lineBytes));
         const p = clause.probe;
         if (p.provider === 'syscall') (p.name === 'entry' ? this.syscallEntry : this.syscallReturn).push(clause);
         else if (p.provider === 'fbt') {
@@ -107,14 +116,21 @@ export class DTrace {
   private fire(cpu: Cpu, td: Thread | undefined, clauses: Clause[], probefunc: string, provider: keyof DTrace['firings']): void {
     this.firings[provider]++;
     cpu.charge(this.ids.probe);
+    cpu.load(this.probeLines);
+    cpu.load(this.probeLines + this.k.lineBytes);
     const timestamp = cpu.timestampNs;
     const usage = this.recordUsage ? this.k.usage.snapshot() : undefined;
     for (const clause of clauses) {
+      const lines = this.clauseLines.get(clause)!;
+      cpu.load(lines);
       if (clause.predicate.length > 0) {
         cpu.charge(this.ids.predicate);
         if (!clause.predicate.every((term) => this.test(term, td))) continue;
       }
-      for (const action of clause.actions) this.act(action, cpu, td, probefunc, timestamp, usage);
+      clause.actions.forEach((action, i) => {
+        cpu.store(lines + (i + 1) * this.k.lineBytes);
+        this.act(action, cpu, td, probefunc, timestamp, usage);
+      });
     }
   }
 

@@ -9,7 +9,7 @@ import { AccessKind } from '../machine/cache.js';
 import { CRED_FLAG_CAPMODE, ProcessExited, type Thread } from '../proc.js';
 import { Errno, FileSystem, type OpenFile, type Vnode } from '../vfs.js';
 import { VfsOps } from '../vfsops.js';
-import type { MapEntry, Prot } from '../vm/vmspace.js';
+import type { MapEntry, Prot, RemovedPiece } from '../vm/vmspace.js';
 import { buildSysent } from './sysent.js';
 import { FreeBSDSyscallPath } from './syscall.js';
 import { FreeBSDTrapPath } from './trap.js';
@@ -21,6 +21,8 @@ const SIGACTION_BYTES = 32;
 const SIGSET_BYTES = 16;
 const TIMESPEC_BYTES = 16;
 const UCONTEXT_BYTES = 800;
+/** Pages per storage request: UFS clusters reads (read-ahead) and writes up to MAXPHYS, 128 KiB. */
+const CLUSTER_BYTES = 128 * 1024;
 
 type Body = (td: Thread, a: SyscallArgs) => number;
 
@@ -41,6 +43,10 @@ export class FreeBSDKernelPath implements KernelPath {
   readonly trap: FreeBSDTrapPath;
   readonly vfs: VfsOps;
   private readonly bodies: Record<string, Body>;
+  /** Regular files whose pages are not in the buffer cache (a cold cache): read() of an absent page reads its cluster from storage first. */
+  readonly uncached = new WeakSet<Vnode>();
+  /** Dirty (delayed-write) pages of regular files, by page index: fsync() writes them to storage. */
+  private readonly dirty = new Map<Vnode, Set<number>>();
 
   constructor(private readonly k: Kernel) {
     const sysent = buildSysent(k.profile.machine.isa);
@@ -63,18 +69,26 @@ export class FreeBSDKernelPath implements KernelPath {
       sysarch: (td, a) => {
         k.copyin(td, td.kstack + 768, num(a, 'argVa'), 8);
         k.charge(td, 'call');
-        td.cpu.store(td.field('td_md'));
+        td.cpu.store(td.field('td_md')); // pcb_fsbase
+        if (k.profile.machine.isa !== 'armv7') td.fullIret = true;
         return 0;
       },
-      lstat: (td, a) => this.stat(td, this.vfs.namei(td, str(a, 'path'), num(a, 'pathVa')), num(a, 'sbVa')),
+      lstat: (td, a) => {
+        const vp = this.vfs.namei(td, str(a, 'path'), num(a, 'pathVa'));
+        this.stat(td, vp, num(a, 'sbVa'));
+        this.vfs.vrele(td, vp); // vput
+        return 0;
+      },
       fstat: (td, a) => this.stat(td, this.vfs.fget(td, num(a, 'fd')).vnode, num(a, 'sbVa')),
       access: (td, a) => {
         const vp = this.vfs.namei(td, str(a, 'path'), num(a, 'pathVa'));
         this.vfs.vop(td, vp, 'VOP_ACCESS');
+        this.vfs.vrele(td, vp);
         return 0;
       },
       readlink: (td, a) => {
         const vp = this.vfs.namei(td, str(a, 'path'), num(a, 'pathVa'));
+        this.vfs.vrele(td, vp);
         if (vp.type !== 'lnk') throw new Errno('EINVAL', str(a, 'path'));
         this.vfs.vop(td, vp, 'VOP_READLINK');
         const n = Math.min(vp.target.length, num(a, 'len'));
@@ -152,6 +166,7 @@ export class FreeBSDKernelPath implements KernelPath {
       fsync: (td, a) => {
         const fp = this.vfs.fget(td, num(a, 'fd'));
         this.vfs.vop(td, fp.vnode, 'VOP_FSYNC');
+        this.writeBack(td, fp.vnode);
         return 0;
       },
       execve: (td, a) => {
@@ -220,6 +235,7 @@ export class FreeBSDKernelPath implements KernelPath {
       vp.size = 0;
     }
     const file: OpenFile = { vnode: vp, readable, writable, offset: 0 };
+    this.vfs.vref(td, vp); // namei's reference, now the file's
     return this.vfs.falloc(td, file);
   }
 
@@ -259,12 +275,13 @@ export class FreeBSDKernelPath implements KernelPath {
     k.enter(td, 'vn_read', 2);
     this.vfs.vop(td, vp, 'VOP_READ');
     const n = Math.max(0, Math.min(len, vp.size - fp.offset));
+    this.vfs.markAccessed(vp);
     let done = 0;
     while (done < n) {
       const off = fp.offset + done;
       const pindex = Math.floor(off / k.pageBytes);
       const inPage = Math.min(n - done, k.pageBytes - (off % k.pageBytes));
-      const frame = this.cachedPage(vp, pindex);
+      const frame = this.bufPage(td, vp, pindex, false);
       k.lockPair(td, vaddr + 192); // getblk: buffer lock
       this.uiomove(td, buf + done, k.phys.addr(frame) + (off % k.pageBytes), inPage, AccessKind.Write, 0);
       done += inPage;
@@ -304,7 +321,9 @@ export class FreeBSDKernelPath implements KernelPath {
       const off = fp.offset + done;
       const pindex = Math.floor(off / k.pageBytes);
       const inPage = Math.min(len - done, k.pageBytes - (off % k.pageBytes));
-      const frame = this.cachedPage(vp, pindex);
+      // A write that covers a whole page, or starts a page past EOF, needs no read of the old data.
+      const frame = this.bufPage(td, vp, pindex, inPage === k.pageBytes || pindex * k.pageBytes >= vp.size);
+      this.markDirty(vp, pindex);
       k.lockPair(td, vaddr + 192);
       k.enter(td, 'uiomove', 2);
       k.copyin(td, k.phys.addr(frame) + (off % k.pageBytes), buf + done, inPage);
@@ -326,6 +345,53 @@ export class FreeBSDKernelPath implements KernelPath {
       vp.object.pages.set(pindex, frame);
     }
     return frame;
+  }
+
+  /** The buffer-cache page for read()/write(): on a cold cache, an absent page is read from storage first (unless it will be overwritten whole). */
+  private bufPage(td: Thread, vp: Vnode & { type: 'reg' }, pindex: number, overwrite: boolean): number {
+    if (!overwrite && !vp.object.pages.has(pindex) && this.uncached.has(vp)) this.storageRead(td, vp, pindex);
+    return this.cachedPage(vp, pindex);
+  }
+
+  /** bread()/cluster_read(): one storage request for the page and the absent pages after it, up to a cluster or EOF (read-ahead). */
+  private storageRead(td: Thread, vp: Vnode & { type: 'reg' }, pindex: number): void {
+    const k = this.k;
+    const lastPage = Math.max(pindex, Math.ceil(vp.size / k.pageBytes) - 1);
+    let pages = 0;
+    for (let i = pindex; i <= lastPage && pages < CLUSTER_BYTES / k.pageBytes && !vp.object.pages.has(i); i++, pages++) this.cachedPage(vp, i);
+    k.enter(td, 'cluster_read', 3);
+    k.charge(td, 'kmalloc'); // the buf and its bio
+    k.lockPair(td, this.vfs.vnodeAddr(vp) + 192);
+    k.charge(td, 'storage_io');
+    k.charge(td, 'storage_read_page', pages);
+    k.leave(td, 'cluster_read');
+  }
+
+  private markDirty(vp: Vnode, pindex: number): void {
+    let set = this.dirty.get(vp);
+    if (!set) this.dirty.set(vp, (set = new Set()));
+    set.add(pindex);
+  }
+
+  /** ffs_syncvp(): write the file's dirty pages to storage in clusters of contiguous pages, then its inode; wait for all of it. */
+  private writeBack(td: Thread, vp: Vnode): void {
+    const k = this.k;
+    const set = this.dirty.get(vp);
+    if (!set || set.size === 0) return;
+    const pages = [...set].sort((a, b) => a - b);
+    set.clear();
+    const perCluster = CLUSTER_BYTES / k.pageBytes;
+    let requests = 1; // the inode
+    for (let i = 0, run = 0; i < pages.length; i++) {
+      run = i > 0 && pages[i] === pages[i - 1]! + 1 && run < perCluster ? run + 1 : 1;
+      if (run === 1) requests++;
+    }
+    k.enter(td, 'ffs_syncvp', 3);
+    k.charge(td, 'kmalloc', requests);
+    k.lockPair(td, this.vfs.vnodeAddr(vp) + 192);
+    k.charge(td, 'storage_io', requests);
+    k.charge(td, 'storage_write_page', pages.length + 1);
+    k.leave(td, 'ffs_syncvp');
   }
 
   /** uiomove() of one chunk to user space: WITNESS_WARN, assertions, maybe_yield, copyout. */
@@ -353,6 +419,8 @@ export class FreeBSDKernelPath implements KernelPath {
       vp = fp.vnode;
       this.vfs.vop(td, vp, 'VOP_GETATTR'); // vm_mmap_vnode
       k.charge(td, 'vm_object_op'); // vm_object_reference
+      this.vfs.vref(td, vp);
+      this.vfs.markAccessed(vp);
     }
     k.enter(td, 'vm_map_find', 3);
     k.lockPair(td, vm.addr); // vm_map_lock
@@ -374,6 +442,7 @@ export class FreeBSDKernelPath implements KernelPath {
       offsetPages: vp ? Math.floor(num(a, 'pos') / k.pageBytes) : 0,
       name: str(a, 'name'),
     };
+    if (vp) entry.vnode = vp;
     vm.insert(entry);
     k.leave(td, 'vm_map_find');
     if (vp && prot !== 'none') {
@@ -401,7 +470,7 @@ export class FreeBSDKernelPath implements KernelPath {
   }
 
   /** vm_map_delete of map pieces: pmap_remove of their pages, freeing anonymous ones, and a TLB shootdown. */
-  private unmapPieces(td: Thread, pieces: MapEntry[]): void {
+  private unmapPieces(td: Thread, pieces: RemovedPiece[]): void {
     const k = this.k;
     for (const e of pieces) {
       k.charge(td, 'vm_map_op');
@@ -420,7 +489,10 @@ export class FreeBSDKernelPath implements KernelPath {
       }
       k.call(td, 'pmap_invalidate_range', 1);
       k.leave(td, 'pmap_remove');
-      if (e.object) k.charge(td, 'vm_object_op');
+      if (e.object) {
+        k.charge(td, 'vm_object_op'); // vm_object_deallocate
+        if (e.vnode && e.whole) this.vfs.vrele(td, e.vnode);
+      }
     }
   }
 
@@ -447,8 +519,13 @@ export class FreeBSDKernelPath implements KernelPath {
       const file = seg.file ? k.fs.walk(seg.file).vnode : undefined;
       if (seg.file && file?.type !== 'reg') throw new Error(`image segment ${seg.name}: no file ${seg.file}`);
       const obj = file && file.type === 'reg' ? file.object : null;
-      if (obj) k.charge(td, 'vm_object_op');
-      vm.insert({ start: seg.va, end: seg.va + Math.ceil(seg.bytes / k.pageBytes) * k.pageBytes, prot: seg.prot, private: true, object: obj, offsetPages: seg.offsetPages, name: seg.name });
+      if (obj && file) {
+        k.charge(td, 'vm_object_op');
+        this.vfs.vref(td, file);
+      }
+      const entry: MapEntry = { start: seg.va, end: seg.va + Math.ceil(seg.bytes / k.pageBytes) * k.pageBytes, prot: seg.prot, private: true, object: obj, offsetPages: seg.offsetPages, name: seg.name };
+      if (file && file.type === 'reg') entry.vnode = file;
+      vm.insert(entry);
       if (file && file.type === 'reg' && seg.prot === 'rx') {
         const pages: [number, number][] = [];
         for (let i = 0; i < Math.ceil(seg.bytes / k.pageBytes) && pages.length < MAX_INIT_PT; i++) pages.push([seg.va / k.pageBytes + i, this.cachedPage(file, seg.offsetPages + i)]);

@@ -71,8 +71,11 @@ export class FreeBSDSyscallPath {
       k.leave(td, 'syscallenter');
     }
     this.syscallret(td);
-    k.step(td, isa === 'armv7' ? 'exception_return' : 'sysret', () => {
-      k.charge(td, 'syscall_exit');
+    k.step(td, isa === 'armv7' ? 'exception_return' : td.fullIret ? 'doreti_iret' : 'sysret', () => {
+      // sysarch(AMD64_SET_FSBASE) sets PCB_FULL_IRET: this return takes doreti's
+      // iretq path, reloading segment registers and the FS base, as a trap does.
+      k.charge(td, td.fullIret ? 'trap_exit' : 'syscall_exit');
+      td.fullIret = false;
       for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.load(td.kstack + i * k.lineBytes);
     });
     cpu.mode = Mode.User;

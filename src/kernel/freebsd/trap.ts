@@ -137,7 +137,7 @@ export class FreeBSDTrapPath {
     const vm = td.proc.vmspace;
     k.enter(td, 'vm_map_lookup', 3);
     k.lockOp(td, vm.addr); // vm_map_lock_read
-    k.charge(td, 'vm_map_op');
+    k.charge(td, 'call'); // the map's hint is the faulting entry: no tree walk
     td.cpu.load(vm.addr + 128); // hint / entry
     const entry = vm.lookup(va);
     if (!entry) throw new Error(`fault at unmapped address 0x${va.toString(16)} (the modelled program is wrong)`);

@@ -10,6 +10,8 @@ export const REGION = {
   kernelStacks: 0x0800_0000,
   /** struct vm_page array, indexed by frame number. */
   vmPageArray: 0x0c00_0000,
+  /** Page-table entries the TLB's page walks load (kept apart from the frames; see Cpu.walk). */
+  pageTables: 0x100_0000_0000,
   /** Physical page frames handed out by the page allocator. */
   frames: 0x1_0000_0000,
 } as const;
@@ -69,25 +71,37 @@ export const FILEDESC = { size: 512, fd_sx: 0, fd_files: 64, fd_map: 128 } as co
 export const SYSENT_BYTES = 48;
 export const TRAPFRAME_LINES = 3;
 
-/** A bump allocator for kernel data, with each object line-aligned. */
+/**
+ * Kernel memory zones: like UMA zones, each takes its slabs from pages of its
+ * own, so objects of different kinds sit in different large pages (and need
+ * different TLB entries), while objects of one kind sit together.
+ */
+export type Zone = 'global' | 'sysent' | 'proc' | 'thread' | 'ucred' | 'filedesc' | 'file' | 'vnode' | 'vmspace' | 'vm_object' | 'dtrace';
+const ZONES: readonly Zone[] = ['global', 'sysent', 'proc', 'thread', 'ucred', 'filedesc', 'file', 'vnode', 'vmspace', 'vm_object', 'dtrace'];
+/** Distance between zones: more than a large page, so no two zones share one. */
+const ZONE_SPAN = 0x40_0000;
+
+/** A bump allocator for kernel data per zone, with each object line-aligned. */
 export class KernelMemory {
-  private nextData: number = REGION.kernelData;
+  private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN]));
   private nextText: number = REGION.kernelText;
   private nextStack: number = REGION.kernelStacks;
   private readonly text = new Map<string, number>();
 
   constructor(readonly lineBytes: number) {}
 
-  /** Allocate `bytes` of kernel data, aligned to a line (or `align`). */
-  alloc(bytes: number, align = this.lineBytes): number {
-    const addr = Math.ceil(this.nextData / align) * align;
-    this.nextData = addr + bytes;
+  /** Allocate `bytes` of kernel data in `zone`, aligned to a line. */
+  alloc(zone: Zone, bytes: number): number {
+    const base = this.next.get(zone)!;
+    const addr = Math.ceil(base / this.lineBytes) * this.lineBytes;
+    if (addr + bytes > REGION.kernelData + (ZONES.indexOf(zone) + 1) * ZONE_SPAN) throw new Error(`kernel zone ${zone} is full`);
+    this.next.set(zone, addr + bytes);
     return addr;
   }
 
   /** A global variable alone on its own line (scattered .data/.bss, as the reference says). */
   global(): number {
-    return this.alloc(this.lineBytes);
+    return this.alloc('global', this.lineBytes);
   }
 
   /** A kernel stack of `pages` pages. */

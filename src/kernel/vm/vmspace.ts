@@ -4,6 +4,8 @@
 // start (the lecture's binaries and libraries are cached), so touching it is a
 // soft fault that only maps it.
 
+import type { Vnode } from '../vfs.js';
+
 export type Prot = 'r' | 'rw' | 'rx' | 'none';
 
 export class VmObject {
@@ -26,7 +28,12 @@ export interface MapEntry {
   /** Page index in the object of `start`. */
   offsetPages: number;
   name: string;
+  /** The file whose pages these are: the entry holds a reference on its vnode. */
+  vnode?: Vnode;
 }
+
+/** A piece of a map entry removed by remove(); `whole` if the entry went entirely. */
+export type RemovedPiece = MapEntry & { whole: boolean };
 
 export class VmSpace {
   readonly entries: MapEntry[] = [];
@@ -65,8 +72,8 @@ export class VmSpace {
   }
 
   /** Removes [start, end) from the map; returns the removed pieces. */
-  remove(start: number, end: number): MapEntry[] {
-    const removed: MapEntry[] = [];
+  remove(start: number, end: number): RemovedPiece[] {
+    const removed: RemovedPiece[] = [];
     const kept: MapEntry[] = [];
     for (const e of this.entries) {
       if (e.end <= start || e.start >= end) {
@@ -75,7 +82,7 @@ export class VmSpace {
       }
       const lo = Math.max(e.start, start);
       const hi = Math.min(e.end, end);
-      removed.push({ ...e, start: lo, end: hi, offsetPages: e.offsetPages + (lo - e.start) / this.pageBytes });
+      removed.push({ ...e, start: lo, end: hi, offsetPages: e.offsetPages + (lo - e.start) / this.pageBytes, whole: lo === e.start && hi === e.end });
       if (e.start < lo) kept.push({ ...e, end: lo });
       if (hi < e.end) kept.push({ ...e, start: hi, offsetPages: e.offsetPages + (hi - e.start) / this.pageBytes });
     }

@@ -21,6 +21,8 @@ export function termParam(raw: RawProfile, term: string): Param {
       return m.memory.stream_read_ns_per_line;
     case 'mem.stream_write':
       return m.memory.stream_write_ns_per_line;
+    case 'tlb.miss':
+      return m.tlb.miss_ns;
   }
   const [level, kind] = term.split('.');
   const cache = (m.caches as RawProfile[]).find((c) => c.name === level);

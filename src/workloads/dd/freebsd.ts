@@ -42,35 +42,42 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   const k = u.k;
   const pg = k.pageBytes;
   const l = layoutFor(k);
-  const s = u.stackScratch; // stat buffers, path strings, sigsets: a warm stack page
+  const s = u.stackScratch; // dd's stack frame: stat buffers, sigsets
+  // rtld's frames lie deeper in the new stack: lm_init()'s realpath buffers, then
+  // map_object()'s struct stat. Their first use is a copyout, so their first
+  // touch faults inside the system call. Path strings are in read-only data.
+  const lmInitFrame = u.stackTop - 3 * pg;
+  const mapObjectFrame = u.stackTop - 4 * pg;
+  const rtldStrings = l.rtld + 0x1000;
   const startup = { left: k.profile.userland.startup_user_pages.value };
-  yield* u.sys('execve', { path: '/bin/dd', pathVa: s });
+  // exec_copyin_args() reads the path from the old image (the shell's), resident: pathVa -1.
+  yield* u.sys('execve', { path: '/bin/dd', pathVa: -1 });
 
   // ---- rtld: _rtld() ---------------------------------------------------------
   yield* u.sys('issetugid'); // trust the environment?
   // lm_init(): realpath("/etc/libmap.conf") lstats each prefix, then reads the file.
-  yield* u.sys('lstat', { path: '/etc', pathVa: s, sbVa: s });
-  yield* u.sys('lstat', { path: '/etc/libmap.conf', pathVa: s, sbVa: s });
-  let fd = yield* u.sys('openat', { path: '/etc/libmap.conf', pathVa: s, flags: 'r' });
-  yield* u.sys('fstat', { fd, sbVa: s });
+  yield* u.sys('lstat', { path: '/etc', pathVa: rtldStrings, sbVa: lmInitFrame });
+  yield* u.sys('lstat', { path: '/etc/libmap.conf', pathVa: rtldStrings, sbVa: lmInitFrame });
+  let fd = yield* u.sys('openat', { path: '/etc/libmap.conf', pathVa: rtldStrings, flags: 'r' });
+  yield* u.sys('fstat', { fd, sbVa: lmInitFrame });
   const libmap = yield* u.sys('mmap', { len: pg, prot: 'r', fd, pos: 0, name: 'libmap.conf' });
   yield* u.sys('close', { fd });
   // "includedir /usr/local/etc/libmap.d": realpath of each prefix; the directory is absent.
   for (const prefix of ['/usr', '/usr/local', '/usr/local/etc', '/usr/local/etc/libmap.d']) {
-    yield* u.trySys('lstat', { path: prefix, pathVa: s, sbVa: s });
+    yield* u.trySys('lstat', { path: prefix, pathVa: rtldStrings, sbVa: lmInitFrame });
   }
   yield* u.sys('munmap', { addr: libmap, len: pg });
   // gethints(): the hints file's header, then its directory list.
   const rtldHeap = yield* u.sys('mmap', { len: 16 * pg, prot: 'rw', fd: -1, name: 'rtld heap' });
-  fd = yield* u.sys('openat', { path: '/var/run/ld-elf.so.hints', pathVa: s, flags: 'r' });
+  fd = yield* u.sys('openat', { path: '/var/run/ld-elf.so.hints', pathVa: rtldStrings, flags: 'r' });
   yield* u.sys('read', { fd, bufVa: rtldHeap, len: 128 });
   yield* u.sys('lseek', { fd, offset: 128, whence: 0 });
   yield* u.sys('read', { fd, bufVa: rtldHeap + 128, len: 64 });
   yield* u.sys('close', { fd });
   // load_object("libc.so.7"): try the hinted path, then map it (map_object()).
-  yield* u.sys('access', { path: '/lib/libc.so.7', pathVa: s });
-  fd = yield* u.sys('openat', { path: '/lib/libc.so.7', pathVa: s, flags: 'r' });
-  yield* u.sys('fstat', { fd, sbVa: s });
+  yield* u.sys('access', { path: '/lib/libc.so.7', pathVa: rtldStrings });
+  fd = yield* u.sys('openat', { path: '/lib/libc.so.7', pathVa: rtldStrings, flags: 'r' });
+  yield* u.sys('fstat', { fd, sbVa: mapObjectFrame });
   const header = yield* u.sys('mmap', { len: pg, prot: 'r', fd, pos: 0, name: 'libc header' });
   const textBytes = 1_600 * 1024;
   const base = yield* u.sys('mmap', { len: textBytes + 64 * 1024 + 128 * 1024, prot: 'none', fd: -1, name: 'libc' });
@@ -81,13 +88,13 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   yield* u.sys('close', { fd });
   // allocate_initial_tls() and the TCB.
   yield* u.sys('mmap', { len: 2 * pg, prot: 'rw', fd: -1, name: 'rtld tls' });
-  yield* u.sys('sysarch', { argVa: s });
+  yield* u.sys('sysarch', { argVa: lmInitFrame });
   // Relocation and symbol binding: user-mode work, and first touches of the
   // writable pages rtld, libc and the stack use (each one faults once; the
   // count is the profile's startup_user_pages).
   yield* u.work('user_startup');
   yield* touchStartupPages(u, startup, [
-    { va: u.stackTop - 16 * pg, pages: 14 },
+    { va: u.stackTop - 16 * pg, pages: 15 },
     { va: rtldHeap + pg, pages: 15 },
     { va: base + textBytes + 64 * 1024, pages: 32 },
   ]);
@@ -99,7 +106,7 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   }
 
   // ---- libc and jemalloc initialisation -------------------------------------
-  yield* u.trySys('readlink', { path: '/etc/malloc.conf', pathVa: s, bufVa: s, len: 256 });
+  yield* u.trySys('readlink', { path: '/etc/malloc.conf', pathVa: rtldStrings, bufVa: s, len: 256 });
   yield* u.sys('issetugid');
   // chunk_alloc_mmap(): map a chunk, over-allocate and trim when unaligned.
   const arena = yield* u.sys('mmap', { len: 2 * CHUNK - pg, prot: 'rw', fd: -1, name: 'jemalloc chunk' });
@@ -151,8 +158,9 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   yield* u.sys('exit', { status: 0 });
 }
 
+/** dd's operands live in argv, on the stack page execve() filled. */
 function* open(u: UserProcess, path: string, flags: 'r' | 'rw', trunc: boolean): Generator<number, number | Errno, unknown> {
-  return yield* u.trySys('openat', { path, pathVa: u.stackScratch, flags, create: flags === 'rw' ? 1 : 0, trunc: trunc ? 1 : 0 });
+  return yield* u.trySys('openat', { path, pathVa: u.stackTop - 256, flags, create: flags === 'rw' ? 1 : 0, trunc: trunc ? 1 : 0 });
 }
 
 /** getfdtype(): fstat, and FIODTYPE for character devices. */
