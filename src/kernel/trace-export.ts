@@ -11,6 +11,10 @@
 // covers its beginning and says how many were left out (otherData.dropped_events).
 // A cut never leaves a span without some of its steps: spans that end after the
 // cut are left out with everything that starts after it.
+//
+// Time of a span that none of its top-level steps covers (code fetched on entering
+// a function between two steps) is shown as a pseudo-step, OUTSIDE_STEPS, so the
+// steps of every span add up to its duration in the trace.
 
 import type { StepLedger, TimelineEvent } from './steps.js';
 
@@ -69,6 +73,50 @@ function userSegments(timeline: readonly TimelineEvent[], from: number, to: numb
   return out;
 }
 
+/** Below this (ps) a gap between steps is rounding in the time cursor, not time. */
+const GAP_EPSILON_PS = 1e-3;
+
+/** Name of the pseudo-step that covers a span's time outside its top-level steps. */
+export const OUTSIDE_STEPS = '(outside steps)';
+
+/**
+ * The time of each syscall or trap that none of its top-level steps covers (the
+ * code fetch of a function entered between two steps, say), as pseudo-steps named
+ * OUTSIDE_STEPS, so a span's steps always add up to its duration in the trace.
+ */
+function unattributed(events: readonly { name: string; cat: string; startPs: number; durPs: number; depth: number }[]) {
+  const stepsByDepth = new Map<number, { startPs: number; durPs: number }[]>();
+  for (const e of events) {
+    if (e.cat !== 'step') continue;
+    let list = stepsByDepth.get(e.depth);
+    if (!list) stepsByDepth.set(e.depth, (list = []));
+    list.push(e);
+  }
+  for (const list of stepsByDepth.values()) list.sort((a, b) => a.startPs - b.startPs);
+  const out: { name: string; cat: string; startPs: number; durPs: number; depth: number }[] = [];
+  for (const span of events) {
+    if (span.cat !== 'syscall' && span.cat !== 'trap') continue;
+    const list = stepsByDepth.get(span.depth + 1) ?? [];
+    const end = span.startPs + span.durPs;
+    // First step starting at or after the span's start (binary search).
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.startPs < span.startPs - GAP_EPSILON_PS) lo = mid + 1;
+      else hi = mid;
+    }
+    let t = span.startPs;
+    for (let i = lo; i < list.length && list[i]!.startPs < end - GAP_EPSILON_PS; i++) {
+      const st = list[i]!;
+      if (st.startPs - t > GAP_EPSILON_PS) out.push({ name: OUTSIDE_STEPS, cat: 'step', startPs: t, durPs: st.startPs - t, depth: span.depth + 1 });
+      t = Math.max(t, st.startPs + st.durPs);
+    }
+    if (end - t > GAP_EPSILON_PS) out.push({ name: OUTSIDE_STEPS, cat: 'step', startPs: t, durPs: end - t, depth: span.depth + 1 });
+  }
+  return out;
+}
+
 export function chromeTrace(ledger: StepLedger, o: TraceExportOptions): ChromeTrace {
   const timeline = ledger.timeline;
   const truncated = ledger.timelineDropped > 0;
@@ -80,6 +128,7 @@ export function chromeTrace(ledger: StepLedger, o: TraceExportOptions): ChromeTr
   if (!timeline.some((e) => e.cat === 'user')) {
     for (const [a, b] of userSegments(timeline, o.startPs, coveredTo)) events.push({ name: 'user', cat: 'user', startPs: a, durPs: b - a, depth: 0 });
   }
+  events.push(...unattributed(events));
   // Parents first: by start, then longer first, then shallower first.
   events.sort((a, b) => a.startPs - b.startPs || b.durPs - a.durPs || a.depth - b.depth);
   let kept = events;

@@ -22,10 +22,14 @@ export const TASK = {
   ptrace: 48,
   sum_exec_runtime: 232,
   mm: 1240,
+  pid: 1320,
+  tgid: 1324,
+  clear_child_tid: 1424,
   utime: 1488,
   stime: 1496,
   prev_cputime: 1512,
   min_flt: 1568,
+  cred: 1792,
   files: 1808,
   signal: 1840,
   sighand: 1848,
@@ -33,6 +37,8 @@ export const TASK = {
   audit_context: 1944,
   ioac_rchar: 2152,
   ioac_syscr: 2168,
+  robust_list: 2560,
+  fsbase: 2600,
   rseq: 2680,
 } as const;
 
@@ -132,7 +138,7 @@ export class LinuxTask {
   constructor(
     readonly td: Thread,
     readonly addr: number,
-    readonly mm: LinuxMm,
+    public mm: LinuxMm,
     k: Kernel,
   ) {
     this.filesAddr = k.mem.alloc('filedesc', FILES.size);

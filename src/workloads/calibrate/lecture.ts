@@ -97,6 +97,15 @@ export const LECTURE_FITTED = [
  * from the BeagleBone fit, where the probe-effect runs isolate lock operations, in
  * cycles: the same kernel code on another core.
  */
+/**
+ * Rows kept out of the lecture fit, and why. write() right after the 10 MiB read
+ * took 29 us in the lecture's run, three times the other small calls; the model's
+ * cold caches and TLB after the copy explain a few microseconds of that, not 20,
+ * and letting the fit chase it would distort every other row. It is reported,
+ * with its error, as a row the model does not explain.
+ */
+export const HELD_OUT = ['syscall_time[write]'];
+
 export function calibrateLecture(bbb: RawProfile, iterations = 4): { raw: RawProfile; report: FitReport } {
   const data = loadData(LECTURE_DATA);
   const raw = loadBase('lecture');
@@ -134,7 +143,7 @@ export function calibrateLecture(bbb: RawProfile, iterations = 4): { raw: RawPro
     // so that twenty small rows cannot outvote them.
     obs.push({ ...observe('traps_run.trap_time', data.traps_run.trap_time_ns * 1000, trapUsage.get('trap_time')!.get('')!, book, fitted), weight: 5 });
     obs.push({ ...observe('time.system (untraced run time)', data.time_fields.system_s * 1e12, untraced.usage, book, fitted), weight: 5 });
-    fit = fitLinear(obs, { params: fitted, relative: true });
+    fit = fitLinear(obs, { params: fitted, relative: true, holdOut: (o) => HELD_OUT.includes(o.id) });
     writeFit(raw, fit, obs, (term) => fromFor(term));
   }
   const report = lectureReport(raw, fit, iter);
@@ -182,6 +191,7 @@ function lectureReport(raw: RawProfile, fit: FitResult, iterations: number): Fit
   for (const [name, ns] of Object.entries(data.syscall_time_by_name.rows as Record<string, number>)) {
     add(`syscall_time[${name}]`, ns, (d.aggregations.get('syscall_time')?.get(name) as number | undefined) ?? 0, 'ns');
   }
+  for (const row of rows) row.heldOut = HELD_OUT.includes(row.id);
   add('syscall_time total', data.syscall_time_by_name.total, d.scalar('totaltime'), 'ns');
   const t = traps.kernel.dtrace;
   add('traps_run.syscalls', data.traps_run.syscalls, t.scalar('syscalls'), 'count');
