@@ -3,6 +3,7 @@
 
 import type { Profile } from '../costmodel/profile.js';
 import { FreeBSDKernelPath } from './freebsd/path.js';
+import { checkFeatures } from './features.js';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { LinuxKernelPath } from './linux/path.js';
 
@@ -15,19 +16,17 @@ const FREEBSD_FILES: [path: string, bytes: number][] = [
   ['/bin/dd', 28_000],
 ];
 
-const LINUX_FILES: [path: string, bytes: number][] = [
-  ['/etc/ld.so.cache', 20_000],
-  ['/lib/x86_64-linux-gnu/libc.so.6', 1_922_136],
-  ['/usr/lib/locale/C.utf8/LC_CTYPE', 346_132],
-  ['/usr/bin/dd', 68_000],
-];
+/** Linux: the devices only; the userland adds the files of its programs' lives (workloads/dd/gnu.ts installGnuDd). */
+const LINUX_FILES: [path: string, bytes: number][] = [];
 
 export function bootKernel(profile: Profile, options: KernelOptions): Kernel {
+  checkFeatures(profile.kernel, options.features, profile.name);
   const k = new Kernel(profile, options);
   const files = profile.kernel === 'freebsd' ? FREEBSD_FILES : LINUX_FILES;
   for (const [path, bytes] of files) k.fs.addFile(path, bytes);
   k.fs.mkdirp('/usr/local/etc');
   k.fs.mkdirp('/tmp');
+  k.fs.mount('/dev', 'devfs');
   k.fs.addDevice('/dev/zero', 'zero');
   k.fs.addDevice('/dev/null', 'null');
   k.path = profile.kernel === 'freebsd' ? new FreeBSDKernelPath(k) : new LinuxKernelPath(k);

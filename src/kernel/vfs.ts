@@ -8,10 +8,17 @@ import { VmObject } from './vm/vmspace.js';
 export type DeviceName = 'zero' | 'null';
 
 export type Vnode =
-  | { type: 'dir'; name: string; children: Map<string, Vnode> }
+  | { type: 'dir'; name: string; children: Map<string, Vnode>; /** The root of a mounted file system of this type. */ mount?: 'devfs' }
   | { type: 'reg'; name: string; size: number; object: VmObject }
   | { type: 'lnk'; name: string; target: string }
   | { type: 'chr'; name: string; device: DeviceName };
+
+export interface WalkResult {
+  visited: number;
+  devfs: number;
+  mounts: number;
+  vnode: Vnode;
+}
 
 export interface OpenFile {
   vnode: Vnode;
@@ -46,7 +53,6 @@ export type ErrnoName = keyof typeof ERRNO_TEXT;
 
 export class FileSystem {
   readonly root: Vnode & { type: 'dir' } = { type: 'dir', name: '/', children: new Map() };
-  private objects = 0;
 
   constructor(private readonly newObjectAddr: () => number) {}
 
@@ -56,18 +62,29 @@ export class FileSystem {
     return path.split('/').filter((c) => c.length > 0 && c !== '.');
   }
 
-  /** Walk `path`; returns every vnode visited (one per component) and the result. */
-  walk(path: string): { visited: number; vnode: Vnode } {
+  /**
+   * Walk `path`; returns the number of components looked up, how many of them
+   * were looked up inside devfs (which has no name cache: each is a VOP_LOOKUP),
+   * how many mount points were crossed, and the result. A failed walk throws
+   * Errno with the same counts attached.
+   */
+  walk(path: string): WalkResult {
     let node: Vnode = this.root;
-    let visited = 0;
+    const r = { visited: 0, devfs: 0, mounts: 0 };
+    let inDevfs = false;
     for (const name of FileSystem.components(path)) {
-      if (node.type !== 'dir') throw new Errno('ENOTDIR', path);
-      visited++;
+      if (node.type !== 'dir') throw Object.assign(new Errno('ENOTDIR', path), r);
+      r.visited++;
+      if (inDevfs) r.devfs++;
       const next = node.children.get(name);
-      if (!next) throw Object.assign(new Errno('ENOENT', path), { visited });
+      if (!next) throw Object.assign(new Errno('ENOENT', path), r);
+      if (next.type === 'dir' && next.mount) {
+        r.mounts++;
+        inDevfs = next.mount === 'devfs';
+      }
       node = next;
     }
-    return { visited, vnode: node };
+    return { ...r, vnode: node };
   }
 
   mkdirp(path: string): Vnode & { type: 'dir' } {
@@ -101,8 +118,9 @@ export class FileSystem {
     return this.add(path, (name) => ({ type: 'chr', name, device }));
   }
 
-  /** Number of files created, for naming objects. */
-  get objectCount(): number {
-    return this.objects;
+  /** Mount a file system of `type` on the directory `path` (created if absent). */
+  mount(path: string, type: 'devfs'): void {
+    this.mkdirp(path).mount = type;
   }
+
 }

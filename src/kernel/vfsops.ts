@@ -6,7 +6,7 @@
 import type { Kernel } from './kernel.js';
 import { FILEDESC } from './machine/layout.js';
 import type { Thread } from './proc.js';
-import { Errno, type OpenFile, type Vnode } from './vfs.js';
+import { Errno, type OpenFile, type Vnode, type WalkResult } from './vfs.js';
 
 const VNODE_BYTES = 512;
 const FILE_BYTES = 128;
@@ -46,18 +46,15 @@ export class VfsOps {
       if (pathVa >= 0) k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
       else k.charge(td, 'copy_call'); // copied from an address space that is not modelled
       k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx); // cwd/root references
-      let visited = 0;
       let result: Vnode;
       try {
         const r = k.fs.walk(path);
-        visited = r.visited;
+        this.lookupCost(td, r);
         result = r.vnode;
       } catch (e) {
-        visited = (e as { visited?: number }).visited ?? 0;
-        this.lookupCost(td, Math.max(visited, 1));
+        if (e instanceof Errno) this.lookupCost(td, { visited: 1, devfs: 0, mounts: 0, ...(e as Partial<WalkResult>) });
         throw e;
       }
-      this.lookupCost(td, visited);
       td.cpu.load(this.vnodeAddr(result));
       return result;
     } finally {
@@ -65,13 +62,22 @@ export class VfsOps {
     }
   }
 
-  private lookupCost(td: Thread, components: number): void {
+  /** lookup(): each component through the name cache; crossing a mount point busies the mount and gets its root (VFS_ROOT); devfs has no name cache, so its components are VOP_LOOKUPs under its mount lock. */
+  private lookupCost(td: Thread, walk: Pick<WalkResult, 'visited' | 'devfs' | 'mounts'>): void {
     const k = this.k;
     k.enter(td, 'lookup', 3);
-    for (let i = 0; i < components; i++) {
+    for (let i = 0; i < walk.visited; i++) {
       k.charge(td, 'namei_component');
       k.lockPair(td, k.globals.cnt + 192 + (i % 4) * 64); // name-cache bucket lock
       k.lockPair(td, k.globals.cnt + 448 + (i % 4) * 64); // vnode lock of the next component (vput of the last)
+    }
+    for (let i = 0; i < walk.mounts; i++) {
+      k.lockPair(td, k.globals.cnt + 960); // vfs_busy
+      k.call(td, 'VFS_ROOT', 2, 'vop');
+    }
+    for (let i = 0; i < walk.devfs; i++) {
+      k.lockPair(td, k.globals.cnt + 1024); // devfs mount's dm_lock (devfs_populate_vp)
+      k.call(td, 'devfs_lookup', 2, 'vop');
     }
     k.leave(td, 'lookup');
   }
@@ -107,13 +113,14 @@ export class VfsOps {
     k.leave(td, name);
   }
 
-  /** falloc() + finstall(): a new file and the lowest free descriptor. */
+  /** falloc_noinstall() and, after the open, finstall(): a new file, then the lowest free descriptor. */
   falloc(td: Thread, file: OpenFile): number {
     const k = this.k;
     k.enter(td, 'falloc', 3);
     k.charge(td, 'kmalloc');
+    k.charge(td, 'file_op'); // falloc_noinstall
     k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx);
-    k.charge(td, 'file_op');
+    k.charge(td, 'file_op'); // finstall: fdalloc under the table's lock
     const files = td.proc.files;
     let fd = files.indexOf(null);
     if (fd < 0) fd = files.push(null) - 1;

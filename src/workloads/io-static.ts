@@ -123,11 +123,12 @@ function prepareTarget(k: Kernel, o: IoStaticOptions, cold: boolean): void {
   } catch {
     vp = undefined;
   }
-  if (vp === undefined && o.mode !== 'create' && !o.path.startsWith('/dev/')) {
+  if (vp === undefined && !o.path.startsWith('/dev/')) {
+    // Its directory exists (the lab's /data); the file itself, for -r and -w.
     const parts = FileSystem.components(o.path);
     parts.pop();
     k.fs.mkdirp('/' + parts.join('/'));
-    vp = k.fs.addFile(o.path, o.totalBytes);
+    if (o.mode !== 'create') vp = k.fs.addFile(o.path, o.totalBytes);
   }
   if (cold && vp?.type === 'reg') {
     const path = k.path as { uncached?: WeakSet<Vnode> };

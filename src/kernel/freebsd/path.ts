@@ -103,7 +103,9 @@ export class FreeBSDKernelPath implements KernelPath {
       ioctl: (td, a) => {
         const fp = this.vfs.fget(td, num(a, 'fd'));
         if (fp.vnode.type !== 'chr') throw new Errno('ENOTTY');
+        // devfs_ioctl_f -> vn_ioctl -> VOP_IOCTL (devfs_ioctl) answers FIODTYPE.
         k.call(td, 'devfs_ioctl_f', 2);
+        this.vfs.vop(td, fp.vnode, 'VOP_IOCTL');
         k.copyout(td, num(a, 'argVa'), td.kstack + 1024, 4);
         return 0;
       },
@@ -228,11 +230,18 @@ export class FreeBSDKernelPath implements KernelPath {
     }
     if (vp.type === 'dir' && writable) throw new Errno('EISDIR', path);
     if ((td.ucred.cr_flags & CRED_FLAG_CAPMODE) !== 0) throw new Errno('ECAPMODE', path);
+    if (a.create === 1) {
+      // O_CREAT: namei(CREATE, LOCKPARENT) after bwillwrite(); the parent is unlocked again.
+      k.call(td, 'bwillwrite', 1);
+      k.lockPair(td, k.globals.cnt + 1088);
+    }
     this.vfs.vop(td, vp, 'VOP_ACCESS');
     this.vfs.vop(td, vp, 'VOP_OPEN');
-    if (vp.type === 'reg' && a.trunc === 1 && writable) {
+    if (a.trunc === 1 && writable) {
+      // fo_truncate -> vn_truncate: vn_start_write, the vnode lock, VOP_SETATTR(size 0).
+      k.lockPair(td, k.globals.cnt + 1152);
       this.vfs.vop(td, vp, 'VOP_SETATTR');
-      vp.size = 0;
+      if (vp.type === 'reg') vp.size = 0;
     }
     const file: OpenFile = { vnode: vp, readable, writable, offset: 0 };
     this.vfs.vref(td, vp); // namei's reference, now the file's

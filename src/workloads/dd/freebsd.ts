@@ -86,9 +86,6 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   yield* u.sys('mmap', { addr: base + textBytes + 64 * 1024, fixed: 1, len: 128 * 1024, prot: 'rw', fd: -1, name: 'libc bss' });
   yield* u.sys('munmap', { addr: header, len: pg });
   yield* u.sys('close', { fd });
-  // allocate_initial_tls() and the TCB.
-  yield* u.sys('mmap', { len: 2 * pg, prot: 'rw', fd: -1, name: 'rtld tls' });
-  yield* u.sys('sysarch', { argVa: lmInitFrame });
   // Relocation and symbol binding: user-mode work, and first touches of the
   // writable pages rtld, libc and the stack use (each one faults once; the
   // count is the profile's startup_user_pages).
@@ -98,6 +95,9 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
     { va: rtldHeap + pg, pages: 15 },
     { va: base + textBytes + 64 * 1024, pages: 32 },
   ]);
+  // allocate_initial_tls(): the TLS block, then the TCB pointer in the FS base.
+  yield* u.sys('mmap', { len: 2 * pg, prot: 'rw', fd: -1, name: 'rtld tls' });
+  yield* u.sys('sysarch', { argVa: lmInitFrame });
   // rtld's write-locked sections (init_dag, objlist_call_init, ...) block
   // signals with sigprocmask() on entry and restore them on exit: 8 pairs [inferred].
   for (let i = 0; i < 8; i++) {

@@ -35,7 +35,8 @@ export const MAX_TOTAL_BYTES = 4 * (1 << 30);
 
 const ENDLESS = new Set(['/dev/zero']);
 
-export function parseOperands(t: DdOperandText): DdOperands {
+/** `dd`: whose semantics, FreeBSD's (count=0 copies until end of input) or GNU's (count=0 copies nothing). */
+export function parseOperands(t: DdOperandText, dd: 'freebsd' | 'gnu' = 'freebsd'): DdOperands {
   const size = (field: string, text: string | undefined, dflt: number) =>
     text === undefined ? dflt : parseDdSize(field, text, { min: 1, max: MAX_BLOCK_BYTES });
   const bs = t.bs === undefined ? undefined : size('--bs', t.bs, 512);
@@ -48,8 +49,8 @@ export function parseOperands(t: DdOperandText): DdOperands {
     ibs,
     obs,
     bsGiven: bs !== undefined,
-    // FreeBSD dd: count=0 means "until end of input", like no count at all.
-    count: count === null || count === 0 ? null : count,
+    // FreeBSD dd: count=0 means "until end of input", like no count at all; GNU dd copies nothing.
+    count: count === null || (count === 0 && dd === 'freebsd') ? null : count,
     skip: t.skip === undefined ? 0 : parseDdSize('--skip', t.skip, { min: 0, max: Number.MAX_SAFE_INTEGER }),
     seek: t.seek === undefined ? 0 : parseDdSize('--seek', t.seek, { min: 0, max: Number.MAX_SAFE_INTEGER }),
   };

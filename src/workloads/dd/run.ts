@@ -10,6 +10,7 @@ import type { Feature } from '../../kernel/features.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { runProgram, UserProcess } from '../runtime.js';
 import { FREEBSD_LAYOUT, freebsdDd, freebsdDdImage } from './freebsd.js';
+import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, installGnuDd } from './gnu.js';
 import type { DdOperands } from './operands.js';
 
 export interface RunSpec {
@@ -22,6 +23,8 @@ export interface RunSpec {
   maxEvents?: number;
   /** Calibration: record the cost-term usage of every DTrace-timed interval. */
   recordUsage?: boolean;
+  /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default C.UTF-8). */
+  locale?: 'C.UTF-8' | 'C';
 }
 
 export interface DdRun {
@@ -59,11 +62,16 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     traceEvents: spec.traceEvents ?? 0,
   });
   k.dtrace.recordUsage = spec.recordUsage ?? false;
-  if (spec.profile.userland.dd !== 'freebsd') throw new Error('GNU dd is modelled with the Linux path (not yet built)');
-  const layout = spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
-  k.images.set('/bin/dd', freebsdDdImage(k));
+  // GNU dd (and glibc) on a Linux profile, FreeBSD dd (and jemalloc) on a FreeBSD one.
+  const gnu = spec.profile.userland.dd === 'gnu';
+  if (gnu !== (spec.profile.kernel === 'linux')) throw new Error(`profile '${spec.profile.name}': ${spec.profile.userland.dd} dd on the ${spec.profile.kernel} kernel is not modelled`);
+  const ddPath = gnu ? GNU_DD_PATH : '/bin/dd';
+  if (gnu) installGnuDd(k);
+  else k.images.set(ddPath, freebsdDdImage(k));
+  const layout = gnu ? GNU_LAYOUT : spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   const u = new UserProcess(k, 'sh', layout);
-  const result = runProgram(k, u, (up) => freebsdDd(up, op), { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
+  const program = gnu ? (up: UserProcess) => gnuDd(up, op, { locale: spec.locale ?? 'C.UTF-8' }) : (up: UserProcess) => freebsdDd(up, op);
+  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
   const td = u.td;
   const runtimePs = result.endPs - result.startPs;
   const ru = calcru(runtimePs, td.cpu.ticks, spec.profile.kernel);
@@ -71,7 +79,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const allTicks = ticks.user + ticks.system + ticks.interrupt;
   const cs = Math.floor((ru.user_s + ru.system_s) * 100);
   const segKib = (names: string[]) =>
-    (k.images.get('/bin/dd')?.segments ?? []).filter((sg) => names.includes(sg.name)).reduce((a, sg) => a + sg.bytes / 1024, 0);
+    (k.images.get(ddPath)?.segments ?? []).filter((sg) => names.includes(sg.name)).reduce((a, sg) => a + sg.bytes / 1024, 0);
   const stackKib = stackResidentKib(u);
   const elapsed_s = runtimePs / 1e12;
   let syscallCount = 0;
