@@ -3,6 +3,7 @@
 // enabled, so its numbers carry that script's probe effect, as the lecture's did.
 
 import type { Profile } from '../../costmodel/profile.js';
+import { SCRIPTS } from '../../kernel/dtrace/scripts.js';
 import type { Feature } from '../../kernel/features.js';
 import type { DdOperands } from './operands.js';
 import { runDd, timeLine, type DdRun } from './run.js';
@@ -34,7 +35,17 @@ export interface DdReport {
     traps?: number;
     trap_time_ns?: number;
     profile_stacks?: { frames: string[]; samples: number }[];
+    /** Other scripts run with dd (the probe-effect lecture's): the run's times under the script, and its aggregations. */
+    scripts?: ScriptRun[];
   };
+}
+
+export interface ScriptRun {
+  script: string;
+  text: string;
+  time: { user_s: number; system_s: number; elapsed_s: number };
+  /** Aggregation name -> value (scalar) or key -> value (keyed, largest first; stacks as frames joined by ';'). */
+  aggregations: Record<string, number | Record<string, number>>;
 }
 
 export function ddCommand(op: DdOperands): string {
@@ -57,6 +68,8 @@ export interface ReportSpec {
   seed: string;
   features: ReadonlySet<Feature>;
   tables: readonly DdTable[];
+  /** Further D scripts (dtrace/scripts.ts), each run alone with dd. */
+  scripts?: readonly string[];
   coldCaches?: boolean;
   maxEvents?: number;
   traceEvents?: number;
@@ -101,6 +114,20 @@ export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; 
     } else {
       report.dtrace.profile_stacks = d.keyed('traces').map(([key, samples]) => ({ frames: key === '' ? [] : key.split(';'), samples }));
     }
+  }
+  for (const script of spec.scripts ?? []) {
+    const run = runDd(op, { ...base, scripts: [script] });
+    const d = run.kernel.dtrace;
+    const aggregations: ScriptRun['aggregations'] = {};
+    for (const [name, values] of d.aggregations) {
+      aggregations[name] = values.size === 1 && values.has('') ? d.scalar(name) : Object.fromEntries(d.keyed(name));
+    }
+    (report.dtrace.scripts ??= []).push({
+      script,
+      text: SCRIPTS[script]!.text,
+      time: { user_s: run.time.user_s, system_s: run.time.system_s, elapsed_s: run.time.elapsed_s },
+      aggregations,
+    });
   }
   return { report, untraced };
 }
