@@ -61,6 +61,8 @@ export class Cpu {
   private nextProf: number;
   private nextTick: number;
   readonly tlb: Tlb;
+  /** Lines served per level by the current stream (scratch). */
+  private readonly served: Float64Array;
   private lastTlbKey = NaN;
   private readonly kernelPageBytes: number;
   private readonly walkLoads: number;
@@ -81,6 +83,7 @@ export class Cpu {
     tlb: { entries: number; kernelPageBytes: number; walkLoads: number },
   ) {
     this.tlb = new Tlb(tlb.entries);
+    this.served = new Float64Array(caches.levelCount + 1);
     this.kernelPageBytes = tlb.kernelPageBytes;
     this.walkLoads = tlb.walkLoads;
     this.tlbMiss = book.id('tlb.miss');
@@ -165,30 +168,27 @@ export class Cpu {
     this.streamLines(addr, bytes, kind);
   }
 
-  /** The cache side of stream(), once translation is done. */
+  /** The cache side of stream(), once translation is done: each line costs the stream cost of the level that served it. */
   private streamLines(addr: number, bytes: number, kind: AccessKind): void {
-    const lb = this.caches.lineBytes;
-    const first = Math.floor(addr / lb);
-    const last = Math.floor((addr + bytes - 1) / lb);
+    const served = this.served;
+    served.fill(0);
+    this.caches.accessRangeCounts(this.id, addr, bytes, kind, served);
     const terms = kind === AccessKind.Read ? this.book.levelStreamRead : this.book.levelStreamWrite;
-    const memTerm = terms[terms.length - 1]!;
-    for (let line = first; line <= last; line++) {
-      this.caches.access(this.id, line * lb, kind);
-      this.charge(kind === AccessKind.WriteNonTemporal ? memTerm : terms[this.caches.lastServedBy]!);
-    }
+    for (let k = 0; k < served.length; k++) if (served[k]! > 0) this.charge(terms[k]!, served[k]);
   }
 
-  /** Copy `bytes` from src to dst through the caches, line by line, interleaved as a copy loop does. */
+  /** Copy `bytes` from src to dst through the caches. */
   copy(dst: number, src: number, bytes: number): void {
-    const lb = this.caches.lineBytes;
-    for (let off = 0; off < bytes; off += lb) {
-      const n = Math.min(lb, bytes - off);
-      if (off === 0 || (src + off) % 4096 < lb || (dst + off) % 4096 < lb) {
-        this.translate(src + off);
-        this.translate(dst + off);
-      }
+    // In pieces that stay within one source and one destination page: read the
+    // piece, then write it (a copy loop's lines, a page at a time).
+    let off = 0;
+    while (off < bytes) {
+      const n = Math.min(bytes - off, 4096 - ((src + off) % 4096), 4096 - ((dst + off) % 4096));
+      this.translate(src + off);
+      this.translate(dst + off);
       this.streamLines(src + off, n, AccessKind.Read);
       this.streamLines(dst + off, n, AccessKind.Write);
+      off += n;
     }
   }
 
