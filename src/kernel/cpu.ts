@@ -162,7 +162,6 @@ export class Cpu {
    */
   stream(addr: number, bytes: number, kind: AccessKind, tlbPageBytes?: number): void {
     if (bytes <= 0) return;
-    const lb = this.caches.lineBytes;
     const page = tlbPageBytes ?? (addr < REGION.frames ? this.kernelPageBytes : 4096);
     for (let p = Math.floor(addr / page); p <= Math.floor((addr + bytes - 1) / page); p++) this.translate(p * page, page);
     this.streamLines(addr, bytes, kind);

@@ -8,7 +8,7 @@
 import type { CostName } from '../costmodel/costs.js';
 import type { Profile } from '../costmodel/profile.js';
 import { deriveRng } from '../events/rng.js';
-import { Cpu, Mode, type ClockHandler } from './cpu.js';
+import { Cpu, type ClockHandler } from './cpu.js';
 import { DTrace } from './dtrace/dtrace.js';
 import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
@@ -235,6 +235,8 @@ export class Kernel implements ClockHandler {
   /** One lock acquire or release: the atomic, WITNESS's bookkeeping, and lockstat's probe if enabled. */
   lockOp(td: Thread, lockAddr: number, count = 1): void {
     for (let i = 0; i < count; i++) {
+      // LOCKSTAT_RECORD tests the probe map on every lock operation.
+      td.cpu.load(this.globals.lockstat_enabled);
       td.cpu.store(lockAddr);
       td.cpu.charge(this.term.lock_op);
       if (this.witness) td.cpu.charge(this.term.witness_lock_op);
@@ -358,7 +360,7 @@ export class Kernel implements ClockHandler {
     cpu.charge(this.term.clock_intr);
     this.ticks++;
     const td = this.threadOn(cpu);
-    if (td && cpu.mode !== Mode.Interrupt) this.postTickWork(td);
+    if (td) this.postTickWork(td); // cpu.mode is always Interrupt here (Cpu.interrupt sets it before hardclock)
     // The rest of the system's lock traffic per tick (callouts, other threads);
     // its cost is in clock_intr, but each one fires lockstat when it is enabled.
     this.backgroundLockOps += this.bgLockOpsPerTick;
@@ -385,9 +387,5 @@ export class Kernel implements ClockHandler {
   threadOn(cpu: Cpu): Thread | undefined {
     for (const p of this.procs) for (const t of p.threads) if (t.cpu === cpu && p.exitStatus === null) return t;
     return undefined;
-  }
-
-  get mode(): Mode {
-    return this.cpus[0]!.mode;
   }
 }

@@ -130,12 +130,16 @@ export class FreeBSDSyscallPath {
         capDenied = !k.guard(td, sysentAddr, callp.capEnabled);
       }
     });
-    if (capDenied) return this.finishCall(td, name, callp, sysentAddr, () => { throw new Errno('ECAPMODE'); });
-    return this.finishCall(td, name, callp, sysentAddr, run);
+    if (capDenied) {
+      // error = ECAPMODE; goto retval: no thread-enter, probes, audit or call.
+      this.setRetval(td);
+      throw new Errno('ECAPMODE');
+    }
+    return this.finishCall(td, name, sysentAddr, run);
   }
 
   /** Steps 11-20: thread-enter, DTrace entry, audit entry, the call, and the way back. */
-  private finishCall(td: Thread, name: string, callp: SysentEntry, sysentAddr: number, run: () => number): number {
+  private finishCall(td: Thread, name: string, sysentAddr: number, run: () => number): number {
     const k = this.k;
     const cpu = td.cpu;
     k.step(td, 'syscall_thread_enter', () => {
@@ -188,13 +192,18 @@ export class FreeBSDSyscallPath {
       k.call(td, 'syscall_thread_exit', 1);
       k.guard(td, sysentAddr + 40, false);
     });
-    k.step(td, 'sv_set_syscall_retval', () => {
-      k.call(td, 'cpu_set_syscall_retval', 1);
-      cpu.load(td.field('td_retval'));
-      cpu.store(td.kstack); // trapframe rax/r0 (and the error flag)
-    });
+    this.setRetval(td);
     if (error) throw error;
     return result;
+  }
+
+  /** sv_set_syscall_retval: the result (or errno and the carry flag) into the trapframe. */
+  private setRetval(td: Thread): void {
+    this.k.step(td, 'sv_set_syscall_retval', () => {
+      this.k.call(td, 'cpu_set_syscall_retval', 1);
+      td.cpu.load(td.field('td_retval'));
+      td.cpu.store(td.kstack); // trapframe rax/r0 (and the error flag)
+    });
   }
 
   /** syscallret(): userret(), then the ktrace, ptrace, vfork and AST checks. */

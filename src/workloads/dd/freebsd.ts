@@ -123,7 +123,11 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   // One buffer of in.dbsz + out.dbsz - 1 bytes (no conv=block/unblock).
   const bufBytes = op.ibs + op.obs - 1;
   const buf = yield* malloc(u, bufBytes);
+  // With the capsicum feature, dd limits itself as later FreeBSD dd does: capability
+  // mode after its files are open, so every later call passes IN_CAPABILITY_MODE.
+  if (k.has('capsicum')) yield* u.sys('cap_enter');
   yield* u.sys('clock_gettime', { tpVa: s }); // st.start
+  if (k.has('capsicum')) yield* u.sys('cap_enter'); // main(): caph_enter() after setup()
   yield* u.sys('sigaction', { sig: 29, actVa: s, oactVa: s }); // SIGINFO
   yield* u.sys('sigaction', { sig: 2, actVa: s, oactVa: s }); // SIGINT
 
