@@ -2,6 +2,8 @@
 // the syscall, trap or return path true, so its slow path runs; with all of them
 // off every guard is a load and a branch (the lecture's "making nothing fast").
 
+import { UsageError } from '../errors.js';
+
 export const FEATURES = {
   ktrace: 'ktrace(1) of the process: syscall entry/return records (p_traceflag), written on return to user (p_ktr)',
   ptrace: 'a debugger attached with syscall stops, as truss(1) (P_TRACED, p_stops S_PT_SCE|S_PT_SCX)',
@@ -42,8 +44,8 @@ export const FEATURE_KERNELS: Record<Feature, readonly ('freebsd' | 'linux')[]> 
   tracepoint: ['linux'],
 };
 
-/** A feature the profile's kernel does not have. Message: `<field>: <problem>; expected <accepted>`. */
-export class FeatureError extends Error {
+/** A feature the profile's kernel does not have: a usage error naming the feature, the profile and what that kernel accepts. */
+export class FeatureError extends UsageError {
   constructor(
     readonly feature: Feature,
     readonly kernel: 'freebsd' | 'linux',
@@ -51,10 +53,10 @@ export class FeatureError extends Error {
   ) {
     const accepted = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(kernel));
     super(
-      `--feature: '${feature}' is ${kernel === 'linux' ? 'a FreeBSD-only hook' : 'a Linux-only hook'} and profile '${profile}' runs the ${kernel === 'linux' ? 'Linux' : 'FreeBSD'} kernel path; ` +
-        `expected one of ${accepted.join(', ')}`,
+      '--enable',
+      `'${feature}' is ${kernel === 'linux' ? 'a FreeBSD-only hook' : 'a Linux-only hook'} and profile '${profile}' runs the ${kernel === 'linux' ? 'Linux' : 'FreeBSD'} kernel path`,
+      `one of ${accepted.join(', ')}`,
     );
-    this.name = 'FeatureError';
   }
 }
 

@@ -51,8 +51,8 @@ export class DTrace {
   constructor(
     private readonly k: Kernel,
     scriptNames: readonly string[],
-    /** The ISA's trap handler, which fbt::trap names (abort_handler on ARMv7). */
-    private readonly trapFn = k.profile.machine.isa === 'armv7' ? 'abort_handler' : 'trap',
+    /** The kernel's page-fault handler, which the lecture's fbt::trap names: abort_handler on ARMv7, exc_page_fault on Linux. */
+    private readonly trapFn = k.profile.kernel === 'linux' ? 'exc_page_fault' : k.profile.machine.isa === 'armv7' ? 'abort_handler' : 'trap',
   ) {
     this.probeLines = k.mem.alloc('dtrace', 2 * k.lineBytes);
     this.ids = { probe: k.book.id('dtrace_probe'), predicate: k.book.id('dtrace_predicate'), action: k.book.id('dtrace_action'), stack: k.book.id('dtrace_stack') };

@@ -83,8 +83,8 @@ export class LinuxSyscallPath {
       for (let i = 0; i < 3; i++) cpu.store(t.ptRegs(i));
       k.charge(td, 'mitigation_entry');
       k.leave(td, 'entry_SYSCALL_64');
+      k.enter(td, 'do_syscall_64', 2);
     });
-    k.enter(td, 'do_syscall_64', 2);
     // 4. add_random_kstack_offset(): static key randomize_kstack_offset (on) + the per-CPU offset.
     k.step(td, 'add_random_kstack_offset', () => cpu.load(this.percpu.kstackOffset));
     // 5. enter_from_user_mode(): lockdep and irq tracing compiled out; context tracking's
@@ -92,7 +92,7 @@ export class LinuxSyscallPath {
     // 6-7. local_irq_enable(); syscall_enter_from_user_mode_work(): the syscall_work word.
     k.step(td, 'syscall_enter_from_user_mode_work', () => {
       k.charge(td, 'call'); // sti and the inlined prologue
-      if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_ENTER) !== 0)) this.syscallTraceEnter(td, t);
+      if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_ENTER) !== 0)) this.syscallTraceEnter(td, t, name);
     });
     // 8-9. do_syscall_x64(): nr < NR_syscalls, array_index_nospec, x64_sys_call's switch
     // makes a direct call to the __x64_sys_* wrapper, which unpacks pt_regs.
@@ -122,13 +122,13 @@ export class LinuxSyscallPath {
       k.steps.endSpan(cpu.t);
       throw exited;
     }
-    this.syscallExitToUserMode(td, t);
-    k.leave(td, 'do_syscall_64');
+    this.syscallExitToUserMode(td, t, name);
     // 7-8 (exit). SYSRET checks in do_syscall_64 (rcx == rip, r11 == flags, canonical rip,
     // no RF/TF), then IBRS_EXIT, pop the registers, the trampoline stack, STACKLEAK_ERASE
     // and SWITCH_TO_USER_CR3 (not configured / off), swapgs, CLEAR_CPU_BUFFERS (VERW where
     // MDS needs it), sysretq; the return thunks and VERW are the profile's mitigation_exit.
     k.step(td, 'sysret', () => {
+      k.leave(td, 'do_syscall_64');
       for (let i = 0; i < 3; i++) cpu.load(t.ptRegs(i));
       k.charge(td, 'mitigation_exit');
       k.charge(td, 'syscall_exit');
@@ -140,11 +140,11 @@ export class LinuxSyscallPath {
   }
 
   /** syscall_exit_to_user_mode(): the exit work, then the return-to-user preparation shared with interrupts and exceptions. */
-  private syscallExitToUserMode(td: Thread, t: LinuxTask): void {
+  private syscallExitToUserMode(td: Thread, t: LinuxTask, name: string): void {
     const k = this.k;
     // 1. syscall_exit_to_user_mode_work(): reload syscall_work.
     k.step(td, 'syscall_exit_to_user_mode_work', () => {
-      if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_EXIT) !== 0)) this.syscallExitWork(td, t);
+      if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_EXIT) !== 0)) this.syscallExitWork(td, t, name);
     });
     // 2. rseq_syscall(): CONFIG_DEBUG_RSEQ only (off). 3-6: irqs off, then exit_to_user_mode().
     this.exitToUserMode(td, t);
@@ -247,7 +247,7 @@ export class LinuxSyscallPath {
   }
 
   /** syscall_trace_enter() (kernel/entry/syscall-common.c), in its order. */
-  private syscallTraceEnter(td: Thread, t: LinuxTask): void {
+  private syscallTraceEnter(td: Thread, t: LinuxTask, name: string): void {
     const k = this.k;
     const w = t.syscall_work;
     k.enter(td, 'syscall_trace_enter', 3);
@@ -260,19 +260,25 @@ export class LinuxSyscallPath {
       k.leave(td, '__secure_computing');
     }
     td.cpu.load(t.ptRegs(2)); // re-read the syscall number: a tracer or filter may change it
-    if ((w & SYSCALL_WORK_SYSCALL_TRACEPOINT) !== 0) k.call(td, 'trace_sys_enter', 2, 'tracepoint');
+    if ((w & SYSCALL_WORK_SYSCALL_TRACEPOINT) !== 0) {
+      k.call(td, 'trace_sys_enter', 2, 'tracepoint');
+      if (k.dtrace.syscallProbesEnabled) k.dtrace.syscall(td, 'entry', name); // the consumer: syscall::: clauses
+    }
     // syscall_enter_audit(): if (unlikely(audit_context())) __audit_syscall_entry().
     if (k.guard(td, t.field('audit_context'), t.auditContext && (w & SYSCALL_WORK_SYSCALL_AUDIT) !== 0)) k.call(td, '__audit_syscall_entry', 2, 'audit_record');
     k.leave(td, 'syscall_trace_enter');
   }
 
   /** syscall_exit_work(): audit exit, the sys_exit tracepoint, the ptrace exit stop. */
-  private syscallExitWork(td: Thread, t: LinuxTask): void {
+  private syscallExitWork(td: Thread, t: LinuxTask, name: string): void {
     const k = this.k;
     const w = t.syscall_work;
     k.enter(td, 'syscall_exit_work', 3);
     if (k.guard(td, t.field('audit_context'), t.auditContext && (w & SYSCALL_WORK_SYSCALL_AUDIT) !== 0)) k.call(td, '__audit_syscall_exit', 2, 'audit_commit');
-    if ((w & SYSCALL_WORK_SYSCALL_TRACEPOINT) !== 0) k.call(td, 'trace_sys_exit', 2, 'tracepoint');
+    if ((w & SYSCALL_WORK_SYSCALL_TRACEPOINT) !== 0) {
+      if (k.dtrace.syscallProbesEnabled) k.dtrace.syscall(td, 'return', name);
+      k.call(td, 'trace_sys_exit', 2, 'tracepoint');
+    }
     if ((w & (SYSCALL_WORK_SYSCALL_TRACE | SYSCALL_WORK_SYSCALL_EXIT_TRAP)) !== 0) this.ptraceStop(td, t, 'ptrace_report_syscall_exit');
     k.leave(td, 'syscall_exit_work');
   }

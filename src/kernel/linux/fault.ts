@@ -245,6 +245,7 @@ export class LinuxFaultPath {
       k.charge(td, 'pmap_enter'); // folio reference, rmap, set_pte
       this.mm.setPte(td, pt, v, frame, entry.prot === 'rw' && !entry.private);
     }
+    td.cpu.store(t.mmField('rss_stat') + 8); // add_mm_counter(MM_FILEPAGES, nr)
     k.lockOp(td, this.mm.ptlAddr(pt));
     k.leave(td, 'filemap_map_pages');
     if (!vm.pmap.has(vpn)) throw new Error(`read fault at page 0x${vpn.toString(16)} beyond the end of ${entry.name} (SIGBUS)`);

@@ -221,7 +221,9 @@ export class LinuxKernelPath implements KernelPath {
     const k = this.k;
     t = new LinuxTask(td, k.mem.alloc('thread', TASK.size), this.mm.newMm(LINUX_MMAP_BASE), k);
     if (k.has('seccomp')) t.syscall_work |= SYSCALL_WORK_SECCOMP;
-    if (k.has('tracepoint')) t.syscall_work |= SYSCALL_WORK_SYSCALL_TRACEPOINT;
+    // Enabling the raw_syscalls tracepoints (the tracepoint feature, or DTrace-style syscall
+    // probes: on Linux, bpftrace's tracepoint:raw_syscalls) sets SYSCALL_WORK_SYSCALL_TRACEPOINT on every thread.
+    if (k.has('tracepoint') || k.dtrace.syscallProbesEnabled) t.syscall_work |= SYSCALL_WORK_SYSCALL_TRACEPOINT;
     if (k.has('ptrace')) t.syscall_work |= SYSCALL_WORK_SYSCALL_TRACE;
     if (k.has('audit')) {
       // audit_alloc() at fork: an audit context and SYSCALL_WORK_SYSCALL_AUDIT.

@@ -109,7 +109,7 @@ export function* gnuDd(u: UserProcess, op: DdOperands, opts: GnuDdOptions = { lo
   const L = GNU_LAYOUT;
   const s = u.stackScratch; // stat buffers and path strings: a stack page touched at start-up
   const startup: Budget = { left: k.profile.userland.startup_user_pages.value };
-  yield* u.sys('execve', { path: GNU_DD_PATH, pathVa: s });
+  yield* u.sys('execve', { path: GNU_DD_PATH, pathVa: -1 }); // the path is in the shell's memory, not modelled
 
   // ---- ld.so: _dl_start, relocating itself, then dl_main ------------------------------
   yield* touchPages(u, startup, [
@@ -221,6 +221,13 @@ export function* gnuDd(u: UserProcess, op: DdOperands, opts: GnuDdOptions = { lo
     ]);
   }
   heap.top = heapStart + HEAP_USED_AT_SETUP;
+  // Whatever start-up touches remain: more of libc's code and read-only data, its bss, deeper stack.
+  yield* touchPages(u, startup, [
+    { va: libc + 0x17c000, pages: 6, stride: 0x10000, write: false },
+    { va: libc + 0x1da000, pages: 8, write: true },
+    { va: L.stackTop - 16 * PAGE, pages: 8, write: true },
+    { va: libc + 0x166000, pages: 2, stride: 0x10000, write: false },
+  ]);
 
   // ---- dd: open the files onto fds 0 and 1 (ifd_reopen: open, dup2, close) ---------------
   const inFd = yield* u.trySys('openat', { path: op.inputPath, pathVa: s, flags: 'r' });

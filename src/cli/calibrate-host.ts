@@ -1,0 +1,150 @@
+// `l41sim calibrate host [--quick] [--check] [--out PATH]`: measure this Linux
+// machine and fit its profile (calibration/host-<hostname>.json), or, with --check,
+// run the real GNU dd cases and compare them with the model on that profile.
+// Registered under the `calibrate` command (created here if it does not exist yet).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { FitError } from '../costmodel/fit.js';
+import { HostMeasureError } from '../costmodel/host/probe.js';
+import { profilePath, validateProfile } from '../costmodel/profile.js';
+import { ValidationError } from '../costmodel/validate.js';
+import { RuntimeFailure, UsageError } from '../errors.js';
+import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
+import { ensureWritableDir, writeFileAtomic } from './output.js';
+
+interface HostOptions {
+  quick?: boolean;
+  check?: boolean;
+  out?: string;
+  repeats?: number;
+  json?: boolean;
+}
+
+function parseRepeats(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 100) throw new UsageError('--repeats', `'${text}' is not a number of repeats`, 'an integer from 1 to 100');
+  return n;
+}
+
+export function register(program: Command): void {
+  let calibrate = program.commands.find((c) => c.name() === 'calibrate');
+  if (!calibrate) calibrate = program.command('calibrate').description('fit profiles to measurements');
+  calibrate
+    .command('host')
+    .description("measure this Linux machine and fit its profile (Linux kernel path, GNU dd, glibc); --check compares real dd runs with the model")
+    .option('--quick', 'few sizes and repeats (CI: under 30 s)')
+    .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults')
+    .option('--out <path>', 'profile to write (or, with --check, to check)', profilePath('host'))
+    .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
+    .option('--json', 'print the report as JSON')
+    .action((opts: HostOptions) => (opts.check ? check(opts) : calibrateHost(opts)));
+}
+
+/** A progress bar on stderr when it is a terminal; nothing otherwise. */
+function progressBar(): { update: Progress; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let last = '';
+  return {
+    update: (label, fraction) => {
+      if (!tty) return;
+      const width = 30;
+      const f = Math.max(0, Math.min(1, fraction));
+      const filled = Math.round(f * width);
+      const cols = process.stderr.columns ?? 80;
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}% ${label}`.slice(0, cols - 1);
+      if (line !== last) process.stderr.write(`\r${line}\x1b[K`);
+      last = line;
+    },
+    done: () => {
+      if (tty && last !== '') process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function failure(e: unknown): never {
+  if (e instanceof HostMeasureError) throw new RuntimeFailure('calibrate host', e.message, undefined, { cause: e });
+  if (e instanceof FitError) throw new RuntimeFailure('calibrate host', `${e.message}; nothing was written`, 'measurements on a quieter machine (rerun, or use more --repeats)', { cause: e });
+  throw e;
+}
+
+/** Where the measurements and the fit report go: calibration/data/<stem>-measurements.json and calibration/reports/<stem>-fit.md next to the profile. */
+function sidePaths(out: string): { data: string; report: string } {
+  const stem = basename(out).replace(/\.json$/, '');
+  return { data: join(dirname(out), 'data', `${stem}-measurements.json`), report: join(dirname(out), 'reports', `${stem}-fit.md`) };
+}
+
+function calibrateHost(opts: HostOptions): void {
+  const out = opts.out!;
+  if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
+  const side = sidePaths(out);
+  for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
+  const bar = progressBar();
+  const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}`;
+  let raw: Record<string, any>;
+  let report: HostFitReport;
+  let data;
+  try {
+    data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => bar.update(l, 0.7 * f) });
+    ({ raw, report } = fitHostProfile(data, { command, onProgress: (l, f) => bar.update(l, 0.7 + 0.3 * f) }));
+  } catch (e) {
+    bar.done();
+    failure(e);
+  }
+  bar.done();
+  if (report.fittedRms > 0.3) {
+    throw new RuntimeFailure(
+      'calibrate host',
+      `the fit reproduces the measurements poorly (relative RMS ${(100 * report.fittedRms).toFixed(0)}% on the fitted rows); nothing was written`,
+      'a quieter machine (rerun, or use more --repeats)',
+    );
+  }
+  try {
+    validateProfile(raw, raw.name);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new RuntimeFailure(e.path, `the fitted profile is invalid: ${e.problem}; nothing was written`, e.expected);
+    throw e;
+  }
+  writeFileAtomic(out, `${JSON.stringify(raw, null, 1)}\n`, '--out');
+  writeFileAtomic(side.data, `${JSON.stringify({ ...data, fit: report }, null, 1)}\n`, '--out');
+  writeFileAtomic(side.report, formatFitReport(report), '--out');
+  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else process.stdout.write(`${formatFitReport(report)}\nwrote ${out}\nwrote ${side.data}\nwrote ${side.report}\n`);
+}
+
+function check(opts: HostOptions): void {
+  const path = opts.out!;
+  if (!existsSync(path)) throw new UsageError('--out', `no host profile at ${path}`, "a profile written by 'l41sim calibrate host' (run it first)");
+  let profile;
+  try {
+    profile = validateProfile(JSON.parse(readFileSync(path, 'utf8')), basename(path, '.json'));
+  } catch (e) {
+    if (e instanceof ValidationError) throw new UsageError(e.path, e.problem, e.expected);
+    if (e instanceof SyntaxError) throw new UsageError('--out', `${path} is not valid JSON (${e.message})`, 'a profile document');
+    throw e;
+  }
+  const bar = progressBar();
+  let report;
+  try {
+    report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? 3 : 5), onProgress: bar.update, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
+  } catch (e) {
+    bar.done();
+    failure(e);
+  }
+  bar.done();
+  // The fit's held-out error, from the measurements file written with the profile.
+  let heldOut: number | null = null;
+  try {
+    const d = JSON.parse(readFileSync(sidePaths(path).data, 'utf8')) as { fit?: { heldOutMedianAbsError?: number | null } };
+    heldOut = d.fit?.heldOutMedianAbsError ?? null;
+  } catch {
+    /* no measurements file next to the profile */
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, held_out_read_median_abs_error: heldOut }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(formatCheckReport(report));
+  process.stdout.write(heldOut === null ? 'held-out read sizes: no fit report next to the profile\n' : `held-out read sizes (from the fit): median |error| ${(100 * heldOut).toFixed(1)}% (goal <= 10%): ${heldOut <= 0.1 ? 'met' : 'NOT met'}\n`);
+}

@@ -1,0 +1,131 @@
+// `l41sim calibrate host`: the CLI end to end on this machine (--quick, into a
+// temporary path, then --check against it), and the pieces that do not need a
+// machine: the base profile's fallbacks, the mitigation estimate, the effective
+// last-level cache.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COSTS } from '../src/costmodel/costs.js';
+import type { HostFacts } from '../src/costmodel/host/probe.js';
+import { validateProfile } from '../src/costmodel/profile.js';
+import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host-base.js';
+import { effectiveLlc } from '../src/workloads/calibrate/host.js';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'l41sim.js');
+const onLinux = process.platform === 'linux';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'l41sim-host-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[], timeout = 120_000) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout });
+}
+
+const FACTS: HostFacts = {
+  hostname: 'h',
+  os_type: 'Linux',
+  platform: 'linux',
+  arch: 'x64',
+  kernel_release: '6.1.0',
+  kernel_version: '#1',
+  cpu_model: null,
+  cpu_count: 4,
+  clock_hz: null,
+  clock_source: null,
+  clocksource: null,
+  config_hz: null,
+  virtualized: false,
+  caches: null,
+  mitigations: null,
+  page_size_bytes: null,
+  transparent_hugepage: null,
+  notes: [],
+};
+
+describe('calibrate host (on this machine)', () => {
+  const out = path.join(tmp, 'host-test.json');
+
+  it.skipIf(!onLinux)('--quick writes a profile that validates, with provenance on every parameter', () => {
+    const r = cli(['calibrate', 'host', '--quick', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const raw = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const p = validateProfile(raw, 'host-test');
+    expect(p.kernel).toBe('linux');
+    expect(p.userland).toMatchObject({ dd: 'gnu', allocator: 'glibc', junk_fill: false });
+    expect(p.machine.isa).toBe('x86_64');
+    expect(p.description).toContain(os.release());
+    expect(p.description).toMatch(/Mitigations:/);
+    // Fitted costs say from what, with a residual; caches come from /sys (or say they are assumed).
+    expect(p.costs.syscall_entry.source).toBe('fitted');
+    expect(p.costs.syscall_entry.from).toMatch(/getuid/);
+    expect(p.costs.syscall_entry.residual).toBeTypeOf('number');
+    for (const c of p.machine.caches) expect(['measured', 'assumed']).toContain(c.size_bytes.source);
+    for (const [name, param] of Object.entries(p.costs)) {
+      expect(param.unit, name).toBe(COSTS[name as keyof typeof COSTS].unit);
+      expect(param.from ?? param.note, name).toBeTruthy();
+    }
+    // The measurements and the fit report are written next to it.
+    const data = JSON.parse(fs.readFileSync(path.join(tmp, 'data', 'host-test-measurements.json'), 'utf8'));
+    expect(data.schema).toBe('l41sim/host-calibration@1');
+    expect(data.fit.rows.some((row: { role: string }) => row.role === 'held out')).toBe(true);
+    expect(fs.readFileSync(path.join(tmp, 'reports', 'host-test-fit.md'), 'utf8')).toMatch(/Held-out read sizes: median \|error\|/);
+    expect(r.stdout).toContain(`wrote ${out}`);
+  });
+
+  it.skipIf(!onLinux)('--check runs the real dd cases and the model on that profile', () => {
+    if (!fs.existsSync(out)) return;
+    const r = cli(['calibrate', 'host', '--check', '--quick', '--repeats', '2', '--out', out, '--json']);
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.rows.map((x: { case: string }) => x.case)).toEqual(['bs=4k count=2560', 'bs=64k count=160', 'bs=1M count=10', 'bs=10M count=1', 'bs=10M count=0']);
+    for (const row of rep.rows) {
+      expect(row.modelled_cpu_ns).toBeGreaterThan(0);
+      expect(row.measured_faults).toBeGreaterThan(0);
+    }
+    // The modelled syscall counts are what perf's sys_enter counts (exit_group in, execve out).
+    expect(rep.rows.map((x: { modelled_syscalls: number }) => x.modelled_syscalls)).toEqual([5245, 445, 146, 128, 125]);
+  });
+
+  it('--check without a profile says to calibrate first (exit 2)', () => {
+    const r = cli(['calibrate', 'host', '--check', '--out', path.join(tmp, 'absent.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^l41sim: --out: no host profile at .*absent\.json; expected a profile written by 'l41sim calibrate host'/);
+  });
+
+  it('refuses a bad --repeats and an --out that is not .json', () => {
+    expect(cli(['calibrate', 'host', '--repeats', 'x']).stderr).toMatch(/--repeats: 'x' is not a number of repeats/);
+    expect(cli(['calibrate', 'host', '--out', path.join(tmp, 'p.txt')]).stderr).toMatch(/--out: .* does not end in \.json/);
+  });
+});
+
+describe('host profile pieces', () => {
+  it('the base profile validates without /sys caches, clock or mitigations, and says what it assumed', () => {
+    const raw = hostBaseProfile(FACTS);
+    const p = validateProfile(raw, 'h');
+    expect(p.machine.caches.map((c) => c.size_bytes.source)).toEqual(['assumed', 'assumed', 'assumed']);
+    expect(p.machine.clock_hz.source).toBe('assumed');
+    expect(raw.limitations.join(' ')).toMatch(/no cache geometry/);
+    expect(p.costs.mitigation_entry.note).toMatch(/mitigations unknown/);
+  });
+
+  it('estimates mitigation costs from the sysfs text', () => {
+    const none = mitigationCycles({ meltdown: 'Not affected', spectre_v2: 'Mitigation: Enhanced / Automatic IBRS' });
+    const pti = mitigationCycles({ meltdown: 'Mitigation: PTI', mds: 'Mitigation: Clear CPU buffers; SMT vulnerable', spectre_v2: 'Mitigation: IBRS' });
+    expect(pti.entry).toBeGreaterThan(none.entry + 200);
+    expect(pti.exit).toBeGreaterThan(none.exit + 400);
+    expect(pti.note).toMatch(/PTI.*IBRS.*VERW/);
+  });
+
+  it('finds the last-level cache one core sees from the read sweep knee', () => {
+    const MiB = 1 << 20;
+    const sweep = [1, 2, 4, 8, 16].map((m) => ({ size_bytes: m * MiB, ns: m * MiB * (m <= 8 ? 0.035 : 0.12) }));
+    expect(effectiveLlc(sweep, 32 * MiB, MiB / 2)).toMatchObject({ effective_bytes: 8 * MiB });
+    // No knee below what /sys says: keep /sys.
+    expect(effectiveLlc(sweep.map((p) => ({ ...p, ns: p.size_bytes * 0.035 })), 32 * MiB, MiB / 2)).toBeNull();
+    expect(effectiveLlc(sweep, 8 * MiB, MiB / 2)).toBeNull();
+  });
+});
