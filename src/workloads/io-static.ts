@@ -26,7 +26,9 @@ import {
   type LoopMark,
   type LoopProbe,
 } from './iostatic/freebsd.js';
+import { linuxIoStatic, linuxIoStaticImage } from './iostatic/linux.js';
 import { ioStaticCommand, type IoStaticOptions } from './iostatic/options.js';
+import { GNU_LAYOUT } from './dd/gnu.js';
 import { runProgram, UserProcess } from './runtime.js';
 
 export interface IoStaticSpec {
@@ -37,6 +39,8 @@ export interface IoStaticSpec {
   coldCache?: boolean;
   traceEvents?: number;
   maxEvents?: number;
+  /** Called with the booted kernel before the program runs (instrumentation). */
+  onBoot?: (k: Kernel) => void;
 }
 
 /** Time and count of one system call name (or all) within an interval. */
@@ -100,17 +104,18 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
     coldCaches: spec.coldCache ?? false,
     traceEvents: spec.traceEvents ?? 0,
   });
-  if (spec.profile.kernel !== 'freebsd') {
-    throw new RuntimeFailure('--profile', `io-static is modelled on the FreeBSD kernel path only; profile '${spec.profile.name}' has a ${spec.profile.kernel} kernel`, 'a FreeBSD profile such as lecture or bbb');
-  }
-  const layout = spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
+  const linux = spec.profile.kernel === 'linux';
+  if (linux && o.fsync) throw new RuntimeFailure('-s', 'fsync(2) is not modelled on the Linux kernel path yet', 'no -s on a Linux profile');
+  const layout = linux ? GNU_LAYOUT : spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   k.fs.addFile(IO_STATIC_BIN, IO_STATIC_BIN_BYTES);
-  k.images.set(IO_STATIC_BIN, freebsdIoStaticImage(k));
+  k.images.set(IO_STATIC_BIN, linux ? linuxIoStaticImage() : freebsdIoStaticImage(k));
   prepareTarget(k, o, spec.coldCache ?? false);
   const u = new UserProcess(k, 'sh', layout);
-  openStdio(k, u);
+  if (!linux) openStdio(k, u); // the Linux path gives a new process its inherited fds itself
+  spec.onBoot?.(k);
   const probe: LoopProbe = { stdout: [] };
-  const result = runProgram(k, u, (up) => freebsdIoStatic(up, o, probe), { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
+  const program = linux ? (up: UserProcess) => linuxIoStatic(up, o, probe) : (up: UserProcess) => freebsdIoStatic(up, o, probe);
+  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
   const report = buildReport(k, u, o, spec, probe, result.exitStatus, result.stderr, result.endPs - result.startPs);
   return { report, kernel: k, startPs: result.startPs, endPs: result.endPs, pid: u.td.proc.pid, tid: u.td.tid };
 }

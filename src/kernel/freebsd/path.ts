@@ -9,6 +9,7 @@ import { AccessKind } from '../machine/cache.js';
 import { CRED_FLAG_CAPMODE, ProcessExited, type Thread } from '../proc.js';
 import { Errno, FileSystem, type OpenFile, type Vnode } from '../vfs.js';
 import { VfsOps } from '../vfsops.js';
+import { vmPageAddr } from '../machine/layout.js';
 import type { MapEntry, Prot, RemovedPiece } from '../vm/vmspace.js';
 import { buildSysent } from './sysent.js';
 import { FreeBSDSyscallPath } from './syscall.js';
@@ -21,6 +22,9 @@ const SIGACTION_BYTES = 32;
 const SIGSET_BYTES = 16;
 const TIMESPEC_BYTES = 16;
 const UCONTEXT_BYTES = 800;
+/** The kernel stack (4 pages, Kernel.newProc) and the pcb at its top. */
+const KSTACK_BYTES = 4 * 4096;
+const PCB_BYTES = 512;
 /** Pages per storage request: UFS clusters reads (read-ahead) and writes up to MAXPHYS, 128 KiB. */
 const CLUSTER_BYTES = 128 * 1024;
 
@@ -67,10 +71,18 @@ export class FreeBSDKernelPath implements KernelPath {
         return 1;
       },
       sysarch: (td, a) => {
+        // AMD64_SET_FSBASE (ARM_SET_TP): copy the base in, store it in the pcb at
+        // the top of the kernel stack, and on amd64 load the user %fs selector into
+        // the trapframe and mark the pcb for a full iretq return.
         k.copyin(td, td.kstack + 768, num(a, 'argVa'), 8);
         k.charge(td, 'call');
-        td.cpu.store(td.field('td_md')); // pcb_fsbase
-        if (k.profile.machine.isa !== 'armv7') td.fullIret = true;
+        td.cpu.load(td.field('td_md'));
+        td.cpu.store(td.kstack + KSTACK_BYTES - PCB_BYTES); // pcb_fsbase, pcb_flags
+        if (k.profile.machine.isa !== 'armv7') {
+          td.cpu.load(td.field('td_frame'));
+          td.cpu.store(td.kstack + 2 * k.lineBytes); // tf_fs
+          td.fullIret = true;
+        }
         return 0;
       },
       lstat: (td, a) => {
@@ -488,9 +500,14 @@ export class FreeBSDKernelPath implements KernelPath {
       k.lockPair(td, td.proc.vmspace.addr + 256);
       for (let va = e.start; va < e.end; va += k.pageBytes) {
         const frame = this.trap.pmapRemove(td, va / k.pageBytes);
-        if (frame !== undefined && e.object?.kind === 'anon') {
+        if (frame === undefined) continue;
+        k.lockPair(td, vmPageAddr(frame) + 64); // the page's pv list lock (pmap_remove_pte)
+        if (e.object?.kind === 'anon') {
           const pindex = e.offsetPages + (va - e.start) / k.pageBytes;
           if (e.object.pages.delete(pindex)) {
+            // vm_page_free: the page lock, then vm_page_free_toq under the free-queue lock.
+            k.lockPair(td, vmPageAddr(frame));
+            k.lockPair(td, k.globals.cnt + 64);
             k.charge(td, 'page_free');
             k.phys.release(frame);
           }

@@ -16,7 +16,7 @@ import type { IoStaticOptions } from './options.js';
 
 export const IO_STATIC_BIN = '/usr/local/bin/io-static';
 /** Bytes of the static binary (text, data): only its page counts matter. */
-export const IO_STATIC_BIN_BYTES = 440 * 1024;
+export const IO_STATIC_BIN_BYTES = 760 * 1024;
 
 /** sysexits(3) codes the real program exits with. */
 export const EX_NOINPUT = 66;

@@ -15,7 +15,9 @@ export interface Series {
 
 /** The label of a row's series: the values of the series parameters. */
 function seriesLabel(row: Row, names: readonly string[]): string {
-  return names.length === 0 ? 'all' : names.map((n) => `${n}=${String(row[n])}`).join(', ');
+  if (names.length === 0) return 'all';
+  if (names.length === 1) return String(row[names[0]!]);
+  return names.map((n) => `${n}=${String(row[n])}`).join(', ');
 }
 
 /** Mean y per (series, x), in first-seen series order and ascending x. */
@@ -57,7 +59,7 @@ function shortNumber(n: number): string {
   if (a >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
   if (a >= 1e3) return `${(n / 1e3).toPrecision(3)}k`;
   if (a === 0) return '0';
-  return a >= 1 ? n.toPrecision(3) : n.toExponential(1);
+  return a >= 1e-3 ? String(Number(n.toPrecision(3))) : n.toExponential(1);
 }
 
 /** A vega-lite specification of the plot. */
@@ -123,16 +125,18 @@ export function asciiChart(series: readonly Series[], spec: PlotSpec, yLabel: st
   const labelW = 9;
   const lines: string[] = [`${yLabel}${logY ? ' (log)' : ''}`];
   grid.forEach((cells, r) => {
-    const v = unfy(y1 - ((y1 - y0) * r) / (height - 1 || 1));
+    let v = unfy(y1 - ((y1 - y0) * r) / (height - 1 || 1));
+    if (Math.abs(v) < 1e-9 * Math.max(Math.abs(unfy(y0)), Math.abs(unfy(y1)))) v = 0;
     const label = r === 0 || r === height - 1 || r === Math.floor(height / 2) ? shortNumber(v) : '';
     lines.push(`${label.padStart(labelW)} |${cells.join('')}`);
   });
   lines.push(`${''.padStart(labelW)} +${'-'.repeat(width)}`);
   const xVals = [...new Set(pts.map((p) => p.x))].sort((a, b) => a - b);
+  const sizes = xVals.every((x) => Number.isInteger(x) && x > 0 && x % 1024 === 0);
   const axis = Array.from({ length: width + 8 }, () => ' ');
   let lastEnd = -1;
   for (const x of xVals) {
-    const text = spec.logX ? shortSize(x) : shortNumber(x);
+    const text = sizes ? shortSize(x) : shortNumber(x);
     const at = col(x);
     if (at <= lastEnd) continue;
     for (let i = 0; i < text.length && at + i < axis.length; i++) axis[at + i] = text[i]!;
@@ -140,6 +144,7 @@ export function asciiChart(series: readonly Series[], spec: PlotSpec, yLabel: st
   }
   lines.push(`${''.padStart(labelW)}  ${axis.join('').trimEnd()}`);
   lines.push(`${''.padStart(labelW)}  ${spec.x}${spec.logX ? ' (log2)' : ''}`);
-  series.forEach((s, i) => lines.push(`  ${MARKS[i % MARKS.length]} ${s.label}`));
+  if (spec.series.length === 1) lines.push(`  ${spec.series[0]}:`);
+  if (spec.series.length > 0) series.forEach((s, i) => lines.push(`  ${MARKS[i % MARKS.length]} ${s.label}`));
   return `${lines.join('\n')}\n`;
 }

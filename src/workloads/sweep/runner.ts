@@ -5,7 +5,7 @@
 // the plot. The results do not depend on the worker count: every point is a pure
 // function of its inputs and rows are ordered by point, not by completion.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoPath } from '../../costmodel/repo.js';
 import { RuntimeFailure } from '../../errors.js';
@@ -50,6 +50,7 @@ export class SweepInterrupted extends RuntimeFailure {}
 export async function runSweep(config: SweepConfig, outDir: string, o: SweepRunOptions): Promise<SweepOutcome> {
   const profiles = loadSweepProfiles(config);
   const points = expandPoints(config, profiles, o.version);
+  mkdirSync(outDir, { recursive: true });
   const paths = outputPaths(outDir, config.name);
   const finished = o.fresh ? new Map<string, Row>() : loadFinished(paths);
   const rows: (Row | undefined)[] = points.map((p) => finished.get(p.key));
@@ -104,28 +105,30 @@ async function runOnPool(
   if (!existsSync(filename)) throw new RuntimeFailure('sweep', `the compiled worker ${filename} is missing`, "a built l41sim ('npx tsc -p tsconfig.json' or 'npm install')");
   const { Tinypool } = await import('tinypool');
   const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, isolateWorkers: false, idleTimeout: 1000 });
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  // On an interrupt (or a failed point) nothing new starts; the points in flight finish and are kept.
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    pool.cancelPendingTasks();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
   let failure: unknown;
   try {
     await Promise.all(
       todo.map((p) => {
         const task: PointTask = { point: p, profile: profiles.get(p.profile)!.profile };
-        return pool.run(task, { signal: controller.signal }).then(
-          (outputs: Outputs) => {
-            if (!controller.signal.aborted) finish(p, outputs);
-          },
+        return pool.run(task).then(
+          (outputs: Outputs) => finish(p, outputs),
           (err: unknown) => {
-            if (controller.signal.aborted) return; // cancelled
+            if (stopping && failure === undefined) return; // cancelled before it started
             failure ??= err;
-            controller.abort();
+            stop();
           },
         );
       }),
     );
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', stop);
     await pool.destroy();
   }
   if (failure !== undefined) {

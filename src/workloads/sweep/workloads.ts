@@ -52,6 +52,7 @@ function atPath<T>(where: Record<string, string>, optionToParam: Record<string, 
     return f();
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
+    if (Object.values(where).includes(e.field)) throw new ValidationError(e.field, e.problem, e.expected);
     const param = optionToParam[e.field] ?? e.field;
     throw new ValidationError(where[param] ?? fallback, e.problem, e.expected);
   }
@@ -85,6 +86,13 @@ const ioStatic: WorkloadDef<IoStaticOptions> = {
     exit_status: "the modelled program's exit status",
   },
   options(p, where) {
+    const buffer = p.buffer as number;
+    const total = p.total as number;
+    if (typeof buffer === 'number' && typeof total === 'number' && total % buffer !== 0) {
+      // Name the value that varies: the swept one, if either is.
+      const at = where.buffer?.startsWith('sweep.') || !where.total?.startsWith('sweep.') ? where.buffer ?? 'buffer' : where.total ?? 'total';
+      throw new ValidationError(at, `${total} bytes is not a whole number of ${buffer}-byte buffers`, 'a total size that is a multiple of the buffer size');
+    }
     return atPath(where, IO_OPTION_TO_PARAM, 'workload', () =>
       parseIoStatic(
         { mode: String(p.mode), buffer: p.buffer as number, total: p.total as number, path: String(p.path), fsync: p.fsync === true },

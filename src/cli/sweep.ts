@@ -1,0 +1,137 @@
+// `l41sim sweep <config.json>`: run a workload over a grid of parameters (see
+// src/workloads/sweep/config.ts for the config), in parallel, resumably; write the
+// results as CSV and JSON and the headline figure as an SVG and PNG plot, and print
+// a small ASCII chart.
+
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
+import { UsageError } from '../errors.js';
+import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
+import { asciiChart, renderPlot, seriesOf } from '../workloads/sweep/plot.js';
+import { defaultWorkers, runSweep } from '../workloads/sweep/runner.js';
+import { workloadDef } from '../workloads/sweep/workloads.js';
+import { packageVersion } from './main.js';
+
+interface SweepOptionValues {
+  workers: number;
+  outDir?: string;
+  fresh?: boolean;
+  plot: boolean;
+  json?: boolean;
+}
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new UsageError('--workers', `'${text}' is not a worker count`, 'a whole number from 1 to 256');
+  return n;
+}
+
+/** Read and validate a config file. */
+export function readSweepConfig(file: string): SweepConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(file, `cannot read the config (${describeOsError(err)})`, 'a readable JSON file');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(file, `not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`, 'a sweep config in JSON');
+  }
+  return validateSweepConfig(raw, file);
+}
+
+/** A progress bar on a terminal (stderr), nothing elsewhere. */
+function progressBar(): ((done: number, total: number) => void) & { end(): void } {
+  const tty = process.stderr.isTTY === true;
+  const t0 = Date.now();
+  let drawn = false;
+  const f = (done: number, total: number) => {
+    if (!tty) return;
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    const s = (Date.now() - t0) / 1000;
+    const eta = done > 0 && done < total ? `, about ${Math.ceil((s / done) * (total - done))} s left` : '';
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} points, ${s.toFixed(1)} s${eta}\u001b[K`);
+    drawn = true;
+  };
+  return Object.assign(f, {
+    end() {
+      if (drawn) process.stderr.write('\n');
+      drawn = false;
+    },
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description('run a workload over a grid of parameters from a JSON config, in parallel and resumably; write CSV, JSON and a plot')
+    .argument('<config>', 'the sweep config (JSON; see examples/*.json)')
+    .addOption(new Option('--workers <n>', 'worker threads (results are the same for any count)').argParser(parseWorkers).default(defaultWorkers(), 'one per core'))
+    .option('--out-dir <dir>', "where to write the results (default: the config's outputs.dir)")
+    .option('--fresh', 'ignore the results of an earlier run of this config and run every point again')
+    .option('--no-plot', 'do not draw the SVG/PNG plot')
+    .option('--json', 'print the results document (JSON) instead of the summary and chart')
+    .addHelpText('after', '\nAn interrupted sweep (Ctrl-C, a crash) resumes where it stopped when run again.\nExample: l41sim sweep examples/io-static-bbb.json')
+    .action(async (file: string, opts: SweepOptionValues) => {
+      const config = readSweepConfig(file);
+      const outDir = ensureWritableDir(opts.outDir ?? config.outputs.dir, opts.outDir !== undefined ? '--out-dir' : 'outputs.dir');
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nl41sim: stopping: the points in flight finish and are kept (Ctrl-C again to quit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const bar = progressBar();
+      const t0 = Date.now();
+      const written: string[] = [];
+      try {
+        const outcome = await runSweep(config, outDir, {
+          workers: opts.workers,
+          version: packageVersion(),
+          fresh: opts.fresh,
+          onProgress: bar,
+          signal: controller.signal,
+          writeFiles: (doc, csv, paths) => {
+            if (config.outputs.csv) writeFileAtomic(paths.csv, csv, 'outputs.dir'), written.push(paths.csv);
+            if (config.outputs.json) writeFileAtomic(paths.json, `${JSON.stringify(doc, null, 1)}\n`, 'outputs.dir'), written.push(paths.json);
+          },
+        });
+        bar.end();
+        const def = workloadDef(config.workload);
+        const plot = config.outputs.plot;
+        let chart = '';
+        if (plot) {
+          const series = seriesOf(outcome.rows, plot);
+          const yLabel = plot.y === def.headline.name ? def.headline.label : plot.y;
+          chart = asciiChart(series, plot, yLabel);
+          if (opts.plot && (plot.svg || plot.png)) {
+            const profiles = [...new Set(outcome.points.map((p) => p.profile))].join(', ');
+            const { svg, png } = await renderPlot(series, plot, { title: config.name, subtitle: `${config.workload} on ${profiles}${config.description ? ` - ${config.description}` : ''}`, yLabel });
+            if (plot.svg) writeFileAtomic(outcome.paths.svg, svg, 'outputs.dir'), written.push(outcome.paths.svg);
+            if (plot.png) writeFileAtomic(outcome.paths.png, png, 'outputs.dir'), written.push(outcome.paths.png);
+          }
+        }
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(outcome.document, null, 1)}\n`);
+          return;
+        }
+        const secs = ((Date.now() - t0) / 1000).toFixed(1);
+        const lines = [
+          `# sweep ${config.name}: ${config.workload}, ${outcome.points.length} points (${outcome.ran} run, ${outcome.resumed} from an earlier run) in ${secs} s`,
+          ...written.map((p) => `#   wrote ${p}`),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n${chart === '' ? '' : `\n${chart}`}`);
+      } finally {
+        process.off('SIGINT', onSigint);
+        bar.end();
+      }
+    });
+}
