@@ -39,5 +39,10 @@ export function formatFitReport(r: FitReport): string {
   for (const row of r.rows) out.push(`| ${row.id.replace(/\|/g, '\\|')} | ${fmt(row.measured)} ${row.unit} | ${fmt(row.modelled)} ${row.unit} | ${(row.error * 100).toFixed(1)}% | ${row.heldOut ? 'held out' : ''} |`);
   out.push('', '## Checks', '', '| check | measured | modelled | ok |', '|---|---|---|---|');
   for (const c of r.checks) out.push(`| ${c.what} | ${c.measured} | ${c.modelled} | ${c.ok ? 'yes' : 'NO'} |`);
+  const misses = Object.entries(r.misses);
+  if (misses.length > 0) {
+    out.push('', '## What the model does not explain', '');
+    for (const [row, why] of misses) out.push(`- ${row}: ${why}`);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -22,11 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CliError, UsageError, quote } from '../errors.js';
 import { register as registerCalibrate } from './calibrate.js';
+import { register as registerCalibrateHost } from './calibrate-host.js';
+import { register as registerCompare } from './compare.js';
 import { register as registerProfiles } from './profiles.js';
+import { register as registerSweep } from './sweep.js';
 import { register as registerWorkload } from './workload.js';
 
 /** The subcommands, in the order `--help` lists them. */
-const commands: ReadonlyArray<(program: Command) => void> = [registerWorkload, registerCalibrate, registerProfiles];
+const commands: ReadonlyArray<(program: Command) => void> = [registerWorkload, registerSweep, registerCompare, registerCalibrate, registerCalibrateHost, registerProfiles];
 
 const DESCRIPTION = [
   'Discrete-event simulator of FreeBSD system calls, traps and page faults on a',

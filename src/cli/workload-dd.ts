@@ -2,12 +2,14 @@
 // the modelled machine; prints the lecture's time(1) line and DTrace tables.
 
 import { Command, Option } from 'commander';
-import { RuntimeFailure, UsageError } from '../errors.js';
+import { RuntimeFailure, UsageError, quote } from '../errors.js';
+import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { parseOperands, type DdOperands } from '../workloads/dd/operands.js';
 import { DD_TABLES, ddReport, type DdReport, type DdTable } from '../workloads/dd/report.js';
 import { addRunOptions, resolveRun, type RunOptionValues } from './common.js';
+import { addTraceOptions, traceCap, writeTrace, type TraceOptionValues } from './workload-io-static.js';
 
-interface DdOptionValues extends RunOptionValues {
+export interface DdOperandValues {
   bs?: string;
   ibs?: string;
   obs?: string;
@@ -16,13 +18,15 @@ interface DdOptionValues extends RunOptionValues {
   seek?: string;
   if?: string;
   of?: string;
+}
+
+interface DdOptionValues extends RunOptionValues, DdOperandValues, TraceOptionValues {
   trace: string;
 }
 
-export function registerDd(workload: Command): void {
-  const cmd = workload
-    .command('dd')
-    .description("dd(1) on the modelled machine (default: the lecture's dd if=/dev/zero of=/dev/null bs=10m count=1 status=none)")
+/** dd's operands as options (shared with `compare dd`). */
+export function addDdOperandOptions(cmd: Command): Command {
+  return cmd
     .option('--bs <size>', 'block size for input and output (dd sizes: 512, 10m, 4k, 2x512k; b k m g w suffixes)')
     .option('--ibs <size>', 'input block size (default 512)')
     .option('--obs <size>', 'output block size (default 512)')
@@ -30,17 +34,40 @@ export function registerDd(workload: Command): void {
     .option('--skip <n>', 'skip this many input blocks first')
     .option('--seek <n>', 'seek this many output blocks first')
     .option('--if <path>', 'input file or device', '/dev/zero')
-    .option('--of <path>', 'output file or device', '/dev/null')
+    .option('--of <path>', 'output file or device', '/dev/null');
+}
+
+export function registerDd(workload: Command): void {
+  const cmd = workload
+    .command('dd')
+    .description("dd(1) on the modelled machine (default: the lecture's dd if=/dev/zero of=/dev/null bs=10m count=1 status=none)");
+  addDdOperandOptions(cmd)
     .addOption(
-      new Option('--trace <tables>', `DTrace tables to produce, each from its own traced run: ${DD_TABLES.join(', ')}, all or none`).default('all'),
+      new Option(
+        '--trace <scripts>',
+        `D scripts to run, each with its own run of dd (so each pays only its own probe effect): the lecture's tables ${DD_TABLES.join(', ')} (or all, or none), and any of ${OTHER_SCRIPTS.join(', ')}`,
+      ).default('all'),
     );
   addRunOptions(cmd);
+  addTraceOptions(cmd);
   cmd.action((opts: DdOptionValues) => {
-    const op = parseOperands(opts);
     const run = resolveRun(opts);
-    const tables = parseTables(opts.trace);
+    const op = parseOperands(opts, run.profile.userland.dd);
+    const { tables, scripts } = parseTrace(opts.trace);
     checkBound(op, opts.maxEvents ?? Infinity);
-    const { report } = ddReport(op, { ...run, tables });
+    const { report, untraced } = ddReport(op, { ...run, tables, scripts, coldCaches: opts.coldCache ?? false, traceEvents: traceCap(opts) });
+    if (opts.traceOut !== undefined) {
+      const td = untraced.kernel.procs[0]!.threads[0]!;
+      writeTrace(opts.traceOut, untraced.kernel.steps, {
+        pid: td.proc.pid,
+        tid: td.tid,
+        processName: td.proc.comm,
+        startPs: untraced.startPs,
+        endPs: untraced.endPs,
+        maxEvents: opts.traceEvents,
+        info: { command: report.command, profile: report.profile, seed: report.seed },
+      });
+    }
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     if (report.exit_status !== 0) {
       throw new RuntimeFailure('dd', `the modelled dd exited with status ${report.exit_status}: ${report.stderr.join('; ')}`);
@@ -48,13 +75,19 @@ export function registerDd(workload: Command): void {
   });
 }
 
-function parseTables(text: string): DdTable[] {
-  if (text === 'all') return [...DD_TABLES];
-  if (text === 'none') return [];
-  return text.split(',').map((t) => {
-    if (!(DD_TABLES as readonly string[]).includes(t)) throw new UsageError('--trace', `'${t}' is not a table`, `a comma-separated list of ${DD_TABLES.join(', ')}, or all, or none`);
-    return t as DdTable;
-  });
+const OTHER_SCRIPTS = SCRIPT_NAMES.filter((n) => !(DD_TABLES as readonly string[]).includes(n));
+
+function parseTrace(text: string): { tables: DdTable[]; scripts: string[] } {
+  const tables: DdTable[] = [];
+  const scripts: string[] = [];
+  for (const t of text.split(',').map((x) => x.trim())) {
+    if (t === 'all') tables.push(...DD_TABLES);
+    else if (t === 'none') continue;
+    else if ((DD_TABLES as readonly string[]).includes(t)) tables.push(t as DdTable);
+    else if (OTHER_SCRIPTS.includes(t)) scripts.push(t);
+    else throw new UsageError('--trace', `${quote(t)} is not a script`, `a comma-separated list of ${[...DD_TABLES, ...OTHER_SCRIPTS].join(', ')}, or all, or none`);
+  }
+  return { tables: [...new Set(tables)], scripts: [...new Set(scripts)] };
 }
 
 /** Refuse runs that would take too long, before running them: events are syscalls and traps. */
@@ -90,6 +123,18 @@ export function formatReport(r: DdReport): string {
     }
     const user = d.profile_stacks.find((s) => s.frames.length === 0);
     if (user) out.push(`  (${user.samples} samples in user mode, with no kernel stack)`, '');
+  }
+  for (const run of d.scripts ?? []) {
+    out.push(`# dtrace -n '${run.text}' -c '${r.command}'   (a traced run; its time under the script:)`);
+    out.push(`  elapsed ${run.time.elapsed_s.toFixed(3)} s, system ${run.time.system_s.toFixed(3)} s (untraced: elapsed ${r.time.elapsed_s.toFixed(3)} s)`);
+    for (const [name, value] of Object.entries(run.aggregations)) {
+      if (typeof value === 'number') out.push(`  @${name}`.padEnd(34) + String(Math.round(value)).padStart(14));
+      else {
+        out.push(`  @${name} (top 3 of ${Object.keys(value).length} keys)`);
+        for (const [key, v] of Object.entries(value).slice(0, 3)) out.push(`    ${key.split(';').slice(0, 4).join(' <- ')}`.padEnd(60) + String(v).padStart(10));
+      }
+    }
+    out.push('');
   }
   return `${out.join('\n')}\n`;
 }

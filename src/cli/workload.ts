@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { registerDd } from './workload-dd.js';
+import { registerFastpath } from './workload-fastpath.js';
 import { registerIoStatic } from './workload-io-static.js';
 
 export function register(program: Command): void {
@@ -11,4 +12,5 @@ export function register(program: Command): void {
     .description('run a modelled program (dd, io-static) and print time(1) and DTrace output');
   registerDd(workload);
   registerIoStatic(workload);
+  registerFastpath(workload);
 }

@@ -264,7 +264,10 @@ export class Kernel implements ClockHandler {
   enter(td: Thread, fn: string, textLines: number): void {
     const cpu = td.cpu;
     cpu.enter(fn);
-    cpu.fetch(this.mem.textOf(fn), textLines);
+    // A function entered between the top-level steps of a span (syscallenter, userret)
+    // fetches its code in a step of its own name, so the steps still cover the span.
+    if (this.steps.betweenSteps) this.step(td, fn, () => cpu.fetch(this.mem.textOf(fn), textLines));
+    else cpu.fetch(this.mem.textOf(fn), textLines);
     this.dtrace.fbt(td, fn, 'entry');
   }
 

@@ -75,6 +75,12 @@ export class StepLedger {
     this.record(name, 'step', tEnd - dt, dt, this.open_.length);
   }
 
+  /** True inside a span but outside any of its top-level steps: time spent now would be in no step. */
+  get betweenSteps(): boolean {
+    const span = this.open_[this.open_.length - 1];
+    return span !== undefined && this.depth === span.baseDepth;
+  }
+
   /** The top-level steps of the innermost open span so far (for tests and the fast-path report). */
   currentSteps(): Map<string, number> | undefined {
     return this.open_[this.open_.length - 1]?.steps;

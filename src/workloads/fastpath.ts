@@ -7,9 +7,11 @@
 // which evicts the flag words: the same table shows what the misses cost, step by
 // step. Optionally each hook switched on alone, and where its cost lands.
 //
-// Per-step times come from the kernel's StepLedger (the top-level steps of a
-// span partition its time): a snapshot of the getppid totals before and after
-// each timed call gives that call's steps. The loads each step made, by the cache
+// Per-step times come from the kernel's StepLedger: a snapshot of the getppid
+// totals before and after each timed call gives that call's top-level steps. Span
+// time that no step covers (code fetched between steps) is shown as the trace
+// export shows it, the pseudo-step '(outside steps)', so the rows always add up
+// to the call. The loads each step made, by the cache
 // level that served them, come from the meter: the program wraps Kernel.step for
 // the timed calls and snapshots the usage counts around each top-level step
 // (instrumentation only; nothing the model charges changes).
@@ -25,6 +27,7 @@ import { bootKernel } from '../kernel/boot.js';
 import { FEATURE_KERNELS, FEATURE_NAMES, checkFeatures, type Feature } from '../kernel/features.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Thread } from '../kernel/proc.js';
+import { OUTSIDE_STEPS } from '../kernel/trace-export.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
 import { runProgram, UserProcess, type Program } from './runtime.js';
 
@@ -113,6 +116,12 @@ export interface FastpathSpec {
   coldRounds?: number;
   /** Also measure each hook switched on alone (warm). */
   each?: boolean;
+  /**
+   * User-mode time between the warm calls, ns (default 0: back to back). Spent as
+   * user work that touches no memory, so the caches stay warm; it lets the clock
+   * tick between calls, which the tick-driven hooks (signals, suspend) need.
+   */
+  userGapNs?: number;
 }
 
 /** Loads (and stores, code fetches, page-walk loads) by the cache level that served them. */
@@ -125,9 +134,11 @@ export interface StepRow {
   warm_ns: number;
   warm_share: number;
   warm_loads: LoadsByLevel;
+  warm_tlb_misses: number;
   cold_ns: number | null;
   cold_share: number | null;
   cold_loads: LoadsByLevel | null;
+  cold_tlb_misses: number | null;
   /** cold_ns - warm_ns: what the misses cost this step. */
   cold_extra_ns: number | null;
 }
@@ -153,6 +164,10 @@ export interface CallStats {
 
 export interface HookRow {
   hook: string;
+  /** User-mode time between the calls (tick-driven hooks need ticks between calls to post their work). */
+  gap_us: number;
+  /** Extra ns of the process's first syscall (one-shot hooks such as vfork fire there). */
+  first_call_delta_ns: number;
   total_ns: number;
   /** Extra ns per call over the fast path. */
   delta_ns: number;
@@ -186,18 +201,13 @@ export interface CallSample {
   ps: number;
   /** Top-level step -> ps in this call (from the step ledger). */
   steps: Map<string, number>;
-  /** Top-level step -> meter usage in this call. */
+  /** Top-level step -> loads served by each level (L1 first, memory last), then TLB misses, in this call (TRACKED order). */
   usage: Map<string, Float64Array>;
-  /** Meter usage of the whole call, entry to return. */
+  /** The same for the whole call, entry to return. */
   total: Float64Array;
 }
 
-/**
- * The pseudo-step for span time that no top-level step covers (the ledger says the
- * steps partition the span; where they do not, the report shows the gap rather
- * than hide it).
- */
-export const OUTSIDE_STEPS = '(outside steps)';
+
 
 /** The measurement of one run: warm and cold samples. */
 export interface FastpathRun {
@@ -239,6 +249,8 @@ export function runFastpath(spec: FastpathSpec): FastpathRun {
   function* program(up: UserProcess): Program {
     let fd = -1;
     let buf = 0;
+    // The stack page in use (where syscall arguments beyond the registers are pushed): resident.
+    yield* up.store(up.stackTop - k.pageBytes, k.pageBytes);
     if (coldRounds > 0) {
       fd = yield* up.sys('openat', { path: '/dev/zero', pathVa: -1, flags: 'r' });
       buf = yield* up.sys('mmap', { len: copyBytes, prot: 'rw', fd: -1, name: 'copy buffer' });
@@ -247,7 +259,12 @@ export function runFastpath(spec: FastpathSpec): FastpathRun {
     }
     // Capsicum: the process enters capability mode first (the null call is allowed in it).
     if (k.has('capsicum')) yield* up.sys('cap_enter');
-    for (let i = 0; i < calls; i++) warm.push(yield* probe.timed(up));
+    const gap = spec.userGapNs ?? 0;
+    const stubPs = k.book.psPer[k.book.id('user_syscall_stub')]!;
+    for (let i = 0; i < calls; i++) {
+      if (i > 0 && gap > 0) yield* up.work('user_syscall_stub', Math.max(1, Math.round((gap * 1000) / stubPs)));
+      warm.push(yield* probe.timed(up));
+    }
     for (let i = 0; i < coldRounds; i++) {
       yield* up.sys('read', { fd, bufVa: buf, len: copyBytes });
       cold.push(yield* probe.timed(up));
@@ -263,12 +280,17 @@ class StepProbe {
   private active = false;
   private depth = 0;
   private current = new Map<string, Float64Array>();
+  /** The meter terms tracked per step: each cache level's and memory's load latency, then TLB misses. */
+  readonly ids: number[];
 
   constructor(
     private readonly k: Kernel,
     private readonly name: string,
   ) {
     const step = k.step.bind(k);
+    this.ids = [...k.book.levelLatency, k.book.id('tlb.miss')];
+    const ids = this.ids;
+    const counts = k.usage.counts;
     k.step = (td: Thread, stepName: string, body: () => void): void => {
       if (!this.active || this.depth > 0) {
         this.depth++;
@@ -279,17 +301,15 @@ class StepProbe {
         }
         return;
       }
-      const before = k.usage.snapshot();
+      const before = ids.map((id) => counts[id]!);
       this.depth++;
       try {
         step(td, stepName, body);
       } finally {
         this.depth--;
-        const after = k.usage.counts;
-        const prev = this.current.get(stepName);
-        const d = prev ?? new Float64Array(after.length);
-        for (let i = 0; i < after.length; i++) d[i] = d[i]! + after[i]! - before[i]!;
-        this.current.set(stepName, d);
+        let d = this.current.get(stepName);
+        if (!d) this.current.set(stepName, (d = new Float64Array(ids.length)));
+        for (let i = 0; i < ids.length; i++) d[i] = d[i]! + counts[ids[i]!]! - before[i]!;
       }
     };
   }
@@ -304,14 +324,15 @@ class StepProbe {
     const steps0 = new Map(before?.steps ?? []);
     this.current = new Map();
     k.charge(td, 'user_syscall_stub');
-    const usage0 = k.usage.snapshot();
+    const counts = k.usage.counts;
+    const usage0 = this.ids.map((id) => counts[id]!);
     this.active = true;
     try {
       k.path.syscall(td, this.name, {});
     } finally {
       this.active = false;
     }
-    const usage = k.usage.counts.map((v, i) => v - usage0[i]!);
+    const usage = Float64Array.from(this.ids, (id, i) => counts[id]! - usage0[i]!);
     yield td.cpu.flush();
     // A signal delivered on the way out (the signals hook): its handler runs, then sigreturn (untimed).
     while (td.pendingHandlers > 0) {
@@ -327,7 +348,8 @@ class StepProbe {
       stepsPs += ps - (steps0.get(s) ?? 0);
     }
     const ps = after.ps - ps0;
-    // Time in the span but in no top-level step (code the path runs between steps).
+    // Time in the span but in no top-level step (code fetched between steps): shown
+    // as the trace export shows it, a pseudo-step, so the rows add up to the call.
     if (Math.abs(ps - stepsPs) > 1e-6 * ps) {
       steps.set(OUTSIDE_STEPS, ps - stepsPs);
       const rest = usage.slice();
@@ -338,12 +360,15 @@ class StepProbe {
   }
 }
 
-/** Loads by level (and TLB misses) in a usage vector. */
+/** Loads by level in a tracked-usage vector (StepProbe.ids order: levels, then TLB misses). */
 function loadsOf(k: Kernel, usage: Float64Array | undefined): LoadsByLevel {
   const out: LoadsByLevel = {};
-  const names = levelNames(k);
-  k.book.levelLatency.forEach((id, i) => (out[names[i]!] = usage ? usage[id]! : 0));
+  levelNames(k).forEach((name, i) => (out[name] = usage ? usage[i]! : 0));
   return out;
+}
+
+function tlbOf(k: Kernel, usage: Float64Array | undefined): number {
+  return usage ? usage[k.book.levelLatency.length]! : 0;
 }
 
 function levelNames(k: Kernel): string[] {
@@ -351,9 +376,9 @@ function levelNames(k: Kernel): string[] {
 }
 
 function tlbMisses(k: Kernel, samples: CallSample[]): number {
-  const id = k.book.id('tlb.miss');
+  const i = k.book.levelLatency.length;
   let n = 0;
-  for (const s of samples) for (const u of s.usage.values()) n += u[id]!;
+  for (const s of samples) n += s.total[i]!;
   return samples.length > 0 ? n / samples.length : 0;
 }
 
@@ -417,9 +442,11 @@ export function fastpathReport(spec: FastpathSpec): { report: FastpathReport; ru
       warm_ns: w / 1000,
       warm_share: warm.ps > 0 ? w / warm.ps : 0,
       warm_loads: loadsOf(k, warm.usage.get(step)),
+      warm_tlb_misses: tlbOf(k, warm.usage.get(step)),
       cold_ns: cps === null ? null : cps / 1000,
       cold_share: cps === null || !cold ? null : cps / cold.ps,
       cold_loads: cold ? loadsOf(k, cold.usage.get(step)) : null,
+      cold_tlb_misses: cold ? tlbOf(k, cold.usage.get(step)) : null,
       cold_extra_ns: cps === null ? null : (cps - w) / 1000,
     };
   });
@@ -451,7 +478,7 @@ export function fastpathReport(spec: FastpathSpec): { report: FastpathReport; ru
     steps,
     kinds,
     guards: { steps: g.steps, warm_ns: g.warm_ns, warm_share: g.warm_share, cold_ns: g.cold_ns, cold_share: g.cold_share },
-    hooks: spec.each ? hookRows(spec, warm) : null,
+    hooks: spec.each ? hookRows(spec) : null,
     notes: [
       `warm: mean of calls ${Math.min(warmup, run.warm.length - 1) + 1}..${run.warm.length} of ${run.warm.length} back-to-back ${run.syscall}() calls`,
       cold ? `cold: mean of ${run.cold.length} calls, each right after a read(2) of ${formatBytes(copyBytes)} from /dev/zero into a buffer touched once before (no faults)` : 'cold: not measured',
@@ -462,26 +489,48 @@ export function fastpathReport(spec: FastpathSpec): { report: FastpathReport; ru
   return { report, run };
 }
 
-/** Each hook of the profile's kernel switched on alone (warm), against the fast path. */
-function hookRows(spec: FastpathSpec, base: Averaged): HookRow[] {
+/** Hooks whose work the clock posts (a tick sets the AST flags): measured with user time between calls. */
+export const TICK_HOOKS: readonly Feature[] = ['signals', 'suspend'];
+
+/** User time between calls for the tick-driven hooks: the calls span 2.5 periods of the 100 Hz signal. */
+function tickGapNs(calls: number): number {
+  return Math.ceil(25e6 / Math.max(1, calls - 1));
+}
+
+/** Each hook of the profile's kernel switched on alone (warm), against the fast path measured the same way. */
+function hookRows(spec: FastpathSpec): HookRow[] {
   const kernel = spec.profile.kernel;
-  const hooks: { name: string; features: Set<Feature>; scripts: string[] }[] = FEATURE_NAMES.filter(
+  const scripts = spec.scripts ?? [];
+  const hooks: { name: string; features: Set<Feature>; scripts: string[]; gapNs: number }[] = FEATURE_NAMES.filter(
     (f) => FEATURE_KERNELS[f].includes(kernel) && !spec.features.has(f),
-  ).map((f) => ({ name: f, features: new Set([...spec.features, f]), scripts: [...(spec.scripts ?? [])] }));
-  if (!(spec.scripts ?? []).includes('syscall-time')) {
-    hooks.push({ name: 'dtrace (syscall-time script)', features: new Set(spec.features), scripts: [...(spec.scripts ?? []), 'syscall-time'] });
+  ).map((f) => ({ name: f, features: new Set([...spec.features, f]), scripts: [...scripts], gapNs: TICK_HOOKS.includes(f) ? tickGapNs(spec.calls ?? 100) : 0 }));
+  if (!scripts.includes('syscall-time')) {
+    hooks.push({ name: 'dtrace (syscall-time script)', features: new Set(spec.features), scripts: [...scripts, 'syscall-time'], gapNs: 0 });
   }
+  const warmup = spec.warmup ?? DEFAULT_WARMUP;
+  const measure = (features: Set<Feature>, s: string[], gapNs: number) => {
+    const run = runFastpath({ ...spec, features, scripts: s, copyBytes: 0, each: false, userGapNs: gapNs });
+    return { avg: average(run.kernel, warmSamples(run, warmup)), first: run.warm[0]! };
+  };
+  const bases = new Map<number, ReturnType<typeof measure>>();
+  const baseFor = (gapNs: number) => {
+    let b = bases.get(gapNs);
+    if (!b) bases.set(gapNs, (b = measure(new Set(spec.features), [...scripts], gapNs)));
+    return b;
+  };
   return hooks.map((h) => {
-    const run = runFastpath({ ...spec, features: h.features, scripts: h.scripts, copyBytes: 0, each: false });
-    const w = average(run.kernel, warmSamples(run, spec.warmup ?? DEFAULT_WARMUP));
-    const names = new Set([...base.steps.keys(), ...w.steps.keys()]);
-    const deltas = [...names].map((step) => ({ step, delta_ns: ((w.steps.get(step) ?? 0) - (base.steps.get(step) ?? 0)) / 1000 }));
+    const base = baseFor(h.gapNs);
+    const { avg: w, first } = measure(h.features, h.scripts, h.gapNs);
+    const names = new Set([...base.avg.steps.keys(), ...w.steps.keys()]);
+    const deltas = [...names].map((step) => ({ step, delta_ns: ((w.steps.get(step) ?? 0) - (base.avg.steps.get(step) ?? 0)) / 1000 }));
     const eps = 1e-9;
     return {
       hook: h.name,
+      gap_us: h.gapNs / 1000,
       total_ns: w.ps / 1000,
-      delta_ns: (w.ps - base.ps) / 1000,
-      delta_share: base.ps > 0 ? (w.ps - base.ps) / base.ps : 0,
+      delta_ns: (w.ps - base.avg.ps) / 1000,
+      delta_share: base.avg.ps > 0 ? (w.ps - base.avg.ps) / base.avg.ps : 0,
+      first_call_delta_ns: (first.ps - base.first.ps) / 1000,
       lands_in: deltas.filter((d) => d.delta_ns > eps).sort((a, b) => b.delta_ns - a.delta_ns),
       cheaper: deltas.filter((d) => d.delta_ns < -eps).sort((a, b) => a.delta_ns - b.delta_ns),
     };
@@ -563,10 +612,12 @@ export function formatFastpath(r: FastpathReport): string {
     );
   }
   if (r.hooks) {
-    out.push('', `# each hook on alone (warm ${r.syscall}(), extra ns per call over the fast path, and the steps it lands in)`);
+    out.push('', `# each hook on alone: a warm ${r.syscall}() (mean per call), extra ns over the fast path measured the same way, and the steps it lands in`);
     for (const h of r.hooks) {
       const lands = h.lands_in.slice(0, 4).map((d) => `${d.step} +${ns(d.delta_ns)}`).join(', ');
-      out.push(`  ${h.hook.padEnd(30)}${ns(h.total_ns).padStart(10)} ns ${`+${ns(h.delta_ns)}`.padStart(10)} ${pct(h.delta_share).padStart(8)}   ${lands || '(no step changed: the hook does not fire on this call)'}`);
+      const why = h.first_call_delta_ns > 1e-6 ? `(fires once: +${ns(h.first_call_delta_ns)} ns on the process's first return)` : '(does not fire on these calls)';
+      const gap = h.gap_us > 0 ? ` [calls ${h.gap_us.toFixed(0)} us apart in user mode, so clock ticks post its work]` : '';
+      out.push(`  ${h.hook.padEnd(30)}${ns(h.total_ns).padStart(10)} ns ${`+${ns(h.delta_ns)}`.padStart(10)} ${pct(h.delta_share).padStart(8)}   ${lands || why}${gap}`);
     }
   }
   return `${out.join('\n')}\n`;

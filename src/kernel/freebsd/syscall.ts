@@ -54,41 +54,51 @@ export class FreeBSDSyscallPath {
     k.steps.beginSpan('syscall', name, cpu.t);
     cpu.mode = Mode.Kernel;
     const isa = k.profile.machine.isa;
-    k.step(td, isa === 'armv7' ? 'swi_entry' : 'fast_syscall', () => {
-      k.enter(td, isa === 'armv7' ? 'swi_handler' : 'fast_syscall', 2);
-      k.charge(td, 'syscall_entry');
-      for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + i * k.lineBytes);
-      cpu.store(k.globals.cnt); // PCPU_INC(cnt.v_syscall)
-      k.leave(td, isa === 'armv7' ? 'swi_handler' : 'fast_syscall');
-    });
-    let result = 0;
-    let error: Errno | undefined;
-    k.enter(td, 'syscallenter', 6);
+    // Frames as stack() shows them: the MD entry, its C handler, then syscallenter...
+    const [entryFn, handlerFn] = isa === 'armv7' ? ['swi_entry', 'swi_handler'] : ['fast_syscall', 'amd64_syscall'];
+    k.enter(td, entryFn, 2);
     try {
-      result = this.syscallenter(td, name, callp, run);
-    } catch (e) {
-      if (e instanceof ProcessExited) {
-        // exit(2) never returns: the thread is gone after sy_call, and DTrace sees no return.
-        k.steps.endSpan(cpu.t);
-        throw e;
+      k.step(td, entryFn, () => {
+        k.charge(td, 'syscall_entry');
+        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + i * k.lineBytes);
+        cpu.store(k.globals.cnt); // PCPU_INC(cnt.v_syscall)
+      });
+      let result = 0;
+      let error: Errno | undefined;
+      k.enter(td, handlerFn, 2);
+      try {
+        k.enter(td, 'syscallenter', 6);
+        try {
+          result = this.syscallenter(td, name, callp, run);
+        } catch (e) {
+          if (e instanceof ProcessExited) {
+            // exit(2) never returns: the thread is gone after sy_call, and DTrace sees no return.
+            k.steps.endSpan(cpu.t);
+            throw e;
+          }
+          if (!(e instanceof Errno)) throw e;
+          error = e;
+        } finally {
+          k.leave(td, 'syscallenter');
+        }
+        this.syscallret(td);
+      } finally {
+        k.leave(td, handlerFn);
       }
-      if (!(e instanceof Errno)) throw e;
-      error = e;
+      k.step(td, isa === 'armv7' ? 'exception_return' : td.fullIret ? 'doreti_iret' : 'sysret', () => {
+        // sysarch(AMD64_SET_FSBASE) sets PCB_FULL_IRET: this return takes doreti's
+        // iretq path, reloading segment registers and the FS base, as a trap does.
+        k.charge(td, td.fullIret ? 'trap_exit' : 'syscall_exit');
+        td.fullIret = false;
+        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.load(td.kstack + i * k.lineBytes);
+      });
+      cpu.mode = Mode.User;
+      k.steps.endSpan(cpu.t);
+      if (error) throw error;
+      return result;
     } finally {
-      k.leave(td, 'syscallenter');
+      k.leave(td, entryFn);
     }
-    this.syscallret(td);
-    k.step(td, isa === 'armv7' ? 'exception_return' : td.fullIret ? 'doreti_iret' : 'sysret', () => {
-      // sysarch(AMD64_SET_FSBASE) sets PCB_FULL_IRET: this return takes doreti's
-      // iretq path, reloading segment registers and the FS base, as a trap does.
-      k.charge(td, td.fullIret ? 'trap_exit' : 'syscall_exit');
-      td.fullIret = false;
-      for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.load(td.kstack + i * k.lineBytes);
-    });
-    cpu.mode = Mode.User;
-    k.steps.endSpan(cpu.t);
-    if (error) throw error;
-    return result;
   }
 
   private syscallenter(td: Thread, name: string, callp: SysentEntry, run: () => number): number {

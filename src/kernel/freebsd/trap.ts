@@ -36,6 +36,9 @@ export class FreeBSDTrapPath {
     const savedMode = cpu.mode;
     k.steps.beginSpan('trap', inKernel ? 'page fault (in syscall)' : 'page fault', cpu.t);
     cpu.mode = Mode.Kernel;
+    // The exception vector's frame (amd64 calltrap, ARM's abort entry), outermost in stack().
+    const vector = fn === 'abort_handler' ? 'data_abort_entry' : 'calltrap';
+    k.enter(td, vector, 2);
     k.step(td, 'exception_entry', () => {
       k.charge(td, 'trap_entry');
       for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + 512 + i * k.lineBytes);
@@ -58,6 +61,7 @@ export class FreeBSDTrapPath {
       if (!inKernel) this.sys.astCheck(td);
       k.charge(td, 'trap_exit');
     });
+    k.leave(td, vector);
     cpu.mode = savedMode;
     k.steps.endSpan(cpu.t);
   }
@@ -92,7 +96,8 @@ export class FreeBSDTrapPath {
     const cpu = td.cpu;
     const p = td.proc;
     const vm = p.vmspace;
-    k.enter(td, 'vm_fault', 4);
+    k.enter(td, 'vm_fault', 2);
+    k.enter(td, 'vm_fault_hold', 4);
     cpu.store(k.globals.cnt); // cnt.v_vm_faults++
     const entry = this.vmMapLookup(td, va);
     const vpn = Math.floor(va / k.pageBytes);
@@ -129,6 +134,7 @@ export class FreeBSDTrapPath {
     cpu.store(td.field('td_ru')); // ru_minflt++
     p.ru.minflt++;
     k.kassert(td, 4);
+    k.leave(td, 'vm_fault_hold');
     k.leave(td, 'vm_fault');
   }
 

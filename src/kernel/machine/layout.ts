@@ -80,10 +80,16 @@ export type Zone = 'global' | 'sysent' | 'proc' | 'thread' | 'ucred' | 'filedesc
 const ZONES: readonly Zone[] = ['global', 'sysent', 'proc', 'thread', 'ucred', 'filedesc', 'file', 'vnode', 'vmspace', 'vm_object', 'dtrace'];
 /** Distance between zones: more than a large page, so no two zones share one. */
 const ZONE_SPAN = 0x40_0000;
+/**
+ * Each zone's first object is staggered by this many lines more than the last's,
+ * as slab colouring and allocation history spread real objects over the cache's
+ * sets; zones starting on one alignment would all collide in set 0.
+ */
+const ZONE_STAGGER_LINES = 37;
 
 /** A bump allocator for kernel data per zone, with each object line-aligned. */
 export class KernelMemory {
-  private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN]));
+  private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN + i * ZONE_STAGGER_LINES * 64]));
   private nextText: number = REGION.kernelText;
   private nextStack: number = REGION.kernelStacks;
   private readonly text = new Map<string, number>();
@@ -116,7 +122,9 @@ export class KernelMemory {
     let addr = this.text.get(fn);
     if (addr === undefined) {
       addr = this.nextText;
-      this.nextText += 1024;
+      // 17 lines apart: room for a function's hot lines, and successive functions
+      // start in different cache sets (17 is coprime with every power-of-two set count).
+      this.nextText += 17 * this.lineBytes;
       this.text.set(fn, addr);
     }
     return addr;

@@ -26,6 +26,8 @@ export interface FitReport {
   rows: { id: string; measured: number; modelled: number; error: number; unit: string; heldOut: boolean }[];
   checks: { what: string; measured: string; modelled: string; ok: boolean }[];
   rSquared: number;
+  /** Rows the model does not explain, and why. */
+  misses: Record<string, string>;
 }
 
 export const LECTURE_DATA = 'calibration/data/l41-lecture-dd.json';
@@ -89,7 +91,6 @@ export const LECTURE_FITTED = [
   'first_touch',
   'mem.latency',
   'mem.stream_write',
-  'trap_entry',
 ] as const;
 
 /**
@@ -106,6 +107,18 @@ export const LECTURE_FITTED = [
  * with its error, as a row the model does not explain.
  */
 export const HELD_OUT = ['syscall_time[write]'];
+
+/**
+ * Rows of the lecture's table that the model misses by more than the 25% the
+ * issue asks for, and why. They stay visible in the fit report and in the tests;
+ * they are not tuned away.
+ */
+export const KNOWN_MISSES: Record<string, string> = {
+  'syscall_time[write]':
+    'one call of 29 us right after the 10 MiB read, three times the other small calls; cold caches and TLB after the copy give the model a few microseconds, not 20. Held out of the fit.',
+  'syscall_time[sysarch]':
+    "one call of 7.6 us, 3 us more than issetugid in the same run; its body (a copyin and three stores into the pcb and trapframe) has nothing that costs that in the model, which is about 26% short.",
+};
 
 export function calibrateLecture(bbb: RawProfile, iterations = 4): { raw: RawProfile; report: FitReport } {
   const data = loadData(LECTURE_DATA);
@@ -166,16 +179,12 @@ function fromFor(term: string): string {
   switch (term) {
     case 'first_touch':
       return `${src} traps_run.trap_time and time_fields.system_s (5185 first touches; profile_run shows pagezero)`;
-    case 'trap_entry':
-      return `${src} time_fields.system_s against traps_run.trap_time: the part of each trap outside fbt::trap (exception entry, and on a virtual machine the hypervisor's share)`;
     case 'mem.stream_write':
       return `${src} syscall_time_by_name.read (10 MiB copyout into junk-filled pages)`;
     case 'mem.latency':
       return `${src} syscall_time_by_name.write (the first call after the 10 MiB copy finds its lines and page-table entries cold)`;
     case 'dtrace_probe':
       return `${src} syscall_time_by_name (every row includes one probe dispatch) and traps_run`;
-    case 'trap_entry':
-      return `${src} time_fields.system_s against traps_run.trap_time: the part of each trap outside fbt::trap (exception entry, and on a virtual machine the hypervisor's share)`;
     case 'mem.stream_write':
       return `${src} syscall_time_by_name.read (10 MiB copyout into junk-filled pages, evicted from every cache)`;
     case 'witness_lock_op':
@@ -205,7 +214,10 @@ function lectureReport(raw: RawProfile, fit: FitResult, iterations: number): Fit
   add('traps_run.syscall_time', data.traps_run.syscall_time_ns, t.scalar('syscall_time'), 'ns');
   add('traps_run.traps', data.traps_run.traps, t.scalar('traps'), 'count');
   add('traps_run.trap_time', data.traps_run.trap_time_ns, t.scalar('trap_time'), 'ns');
-  add('time.system_s', data.time_fields.system_s, untraced.time.system_s, 's');
+  // The lecture's run had no statclock tick in user mode (0.000u), so its system
+  // time is its whole run time; the model's user+system is the comparable figure
+  // (its own split depends on where the ticks of this seed land).
+  add('time.user_s+system_s', data.time_fields.user_s + data.time_fields.system_s, untraced.time.user_s + untraced.time.system_s, 's');
   const stacks = prof.kernel.dtrace.keyed('traces').filter(([k]) => k !== '');
   const top = stacks[0]?.[0].split(';')[0] ?? '(none)';
   const names = Object.keys(data.syscall_time_by_name.rows);
@@ -221,6 +233,7 @@ function lectureReport(raw: RawProfile, fit: FitResult, iterations: number): Fit
       { what: 'dominant profile stack (innermost frame)', measured: 'pagezero', modelled: top, ok: top === 'pagezero' },
     ],
     rSquared: fit.rSquared,
+    misses: KNOWN_MISSES,
   };
 }
 
@@ -340,6 +353,7 @@ export function calibrateBbb(iterations = 4): { raw: RawProfile; report: FitRepo
       rows,
       checks: [{ what: 'lock events counted by lockstat::: { @count = count(); }', measured: 'about 170000', modelled: String(lockEvents), ok: Math.abs(lockEvents - 170000) / 170000 < 0.15 }],
       rSquared: fit.rSquared,
+      misses: { 'lmbench[lat_syscall open]': 'open+close takes 324 us under TI\'s Linux, 50 times a stat: something of that kernel or its SD-card file system the model does not have. Held out.' },
     },
   };
 }

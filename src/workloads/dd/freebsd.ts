@@ -127,7 +127,6 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   // mode after its files are open, so every later call passes IN_CAPABILITY_MODE.
   if (k.has('capsicum')) yield* u.sys('cap_enter');
   yield* u.sys('clock_gettime', { tpVa: s }); // st.start
-  if (k.has('capsicum')) yield* u.sys('cap_enter'); // main(): caph_enter() after setup()
   yield* u.sys('sigaction', { sig: 29, actVa: s, oactVa: s }); // SIGINFO
   yield* u.sys('sigaction', { sig: 2, actVa: s, oactVa: s }); // SIGINT
 

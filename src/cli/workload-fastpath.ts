@@ -1,0 +1,77 @@
+// `l41sim workload fastpath`: the lecture's "making nothing fast", measured. A null
+// system call with every hook off, split into entry/exit, the guards and the body,
+// warm and right after a 10 MiB copy; --enable switches hooks on, --each measures
+// each hook alone and shows where its cost lands.
+
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { loadProfile } from '../costmodel/profile.js';
+import { checkFeatures, FeatureError } from '../kernel/features.js';
+import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
+import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
+import { parseDdSize } from '../workloads/ddsize.js';
+import { DEFAULT_SEED, parseCount, parseFeatureList } from './common.js';
+
+interface FastpathOptionValues {
+  profile: string;
+  seed: string;
+  enable?: string;
+  trace?: string;
+  calls: number;
+  copy: string;
+  coldCalls: number;
+  gapUs?: number;
+  each?: boolean;
+  json?: boolean;
+}
+
+export function registerFastpath(workload: Command): void {
+  workload
+    .command('fastpath')
+    .description('a null syscall (getppid) with every hook off: entry/exit, guards and body, warm and after a 10 MiB copy')
+    .option('--profile <name>', "machine profile (see 'l41sim profiles')", 'lecture')
+    .option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte', DEFAULT_SEED)
+    .option('--enable <hooks>', 'switch hooks on for the measurement, comma-separated (default: none, the fast path)')
+    .option('--trace <scripts>', `DTrace scripts running during the measurement, comma-separated: ${SCRIPT_NAMES.join(', ')}`)
+    .addOption(new Option('--calls <n>', 'back-to-back warm calls (the first two are not averaged)').argParser(parseCount('--calls')).default(100))
+    .option('--copy <size>', 'bytes copied (read from /dev/zero) before each cold call; 0 skips the cold measurement', '10m')
+    .addOption(new Option('--cold-calls <n>', 'cold calls, each after its own copy').argParser(parseCount('--cold-calls')).default(3))
+    .addOption(new Option('--gap-us <n>', 'user-mode time between the warm calls, microseconds (lets clock ticks post the signals/suspend hooks\' work)').argParser(parseCount('--gap-us')))
+    .option('--each', 'also measure each hook switched on alone, and show where its cost lands')
+    .option('--json', 'print one JSON object instead of the table')
+    .action((opts: FastpathOptionValues) => {
+      const profile = loadProfile(opts.profile);
+      const features = new Set(parseFeatureList('--enable', opts.enable));
+      try {
+        checkFeatures(profile.kernel, features, profile.name);
+      } catch (e) {
+        if (e instanceof FeatureError) throw new UsageError('--enable', e.message.replace(/^--[a-z-]+: /, ''));
+        throw e;
+      }
+      const scripts = parseScripts(opts.trace);
+      const copyBytes = opts.copy === '0' ? 0 : parseDdSize('--copy', opts.copy, { min: 1, max: 1 << 30 });
+      if (opts.calls > 1_000_000) throw new UsageError('--calls', `${opts.calls} is more calls than the measurement needs`, 'at most 1000000');
+      if (opts.coldCalls > 100) throw new UsageError('--cold-calls', `${opts.coldCalls} copies is more than the measurement needs`, 'at most 100');
+      const { report } = fastpathReport({
+        profile,
+        seed: opts.seed,
+        features,
+        scripts,
+        calls: opts.calls,
+        copyBytes,
+        coldRounds: opts.coldCalls,
+        each: opts.each ?? false,
+        userGapNs: (opts.gapUs ?? 0) * 1000,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatFastpath(report));
+    });
+}
+
+function parseScripts(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((t) => {
+    const s = t.trim();
+    if (!SCRIPT_NAMES.includes(s)) throw new UsageError('--trace', `'${s}' is not a script`, `a comma-separated list of ${SCRIPT_NAMES.join(', ')}`);
+    return s;
+  });
+}
