@@ -40,7 +40,7 @@ export function addDdOperandOptions(cmd: Command): Command {
 export function registerDd(workload: Command): void {
   const cmd = workload
     .command('dd')
-    .description("dd(1) on the modelled machine (default: the lecture's dd if=/dev/zero of=/dev/null bs=10m count=1 status=none)");
+    .description("dd(1) on the modelled machine, with FreeBSD dd's operands (GNU dd's on a Linux profile); defaults if=/dev/zero of=/dev/null count=1 status=none and dd's bs=512: the lecture's run is --bs 10m");
   addDdOperandOptions(cmd)
     .addOption(
       new Option(
