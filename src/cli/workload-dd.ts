@@ -4,21 +4,13 @@
 import { Command, Option } from 'commander';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
-import { parseOperands, type DdOperands } from '../workloads/dd/operands.js';
+import { parseOperands, type DdOperands, type DdOperandText } from '../workloads/dd/operands.js';
 import { DD_TABLES, ddReport, type DdReport, type DdTable } from '../workloads/dd/report.js';
 import { addRunOptions, resolveRun, type RunOptionValues } from './common.js';
 import { addTraceOptions, traceCap, writeTrace, type TraceOptionValues } from './workload-io-static.js';
 
-export interface DdOperandValues {
-  bs?: string;
-  ibs?: string;
-  obs?: string;
-  count?: string;
-  skip?: string;
-  seek?: string;
-  if?: string;
-  of?: string;
-}
+/** The operand options as commander hands them over: dd's own text, parsed by parseOperands. */
+export type DdOperandValues = DdOperandText;
 
 interface DdOptionValues extends RunOptionValues, DdOperandValues, TraceOptionValues {
   trace: string;

@@ -30,7 +30,7 @@ import {
   type Ucred,
 } from './proc.js';
 import { StepLedger } from './steps.js';
-import { FileSystem } from './vfs.js';
+import { Errno, FileSystem, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject, VmSpace } from './vm/vmspace.js';
 
@@ -346,6 +346,34 @@ export class Kernel implements ClockHandler {
       const pa = this.resolve(td, here, false, true);
       td.cpu.copy(dst + off, pa, n);
       off += n;
+    }
+  }
+
+  /**
+   * A page of a regular file in the page cache, allocated on first use: the files
+   * the modelled programs read were read long ago, so the frame is already
+   * resident and touched (no first-touch cost).
+   */
+  filePage(vp: Vnode & { type: 'reg' }, pindex: number): number {
+    let frame = vp.object.pages.get(pindex);
+    if (frame === undefined) {
+      frame = this.phys.alloc();
+      this.phys.firstTouch(frame);
+      vp.object.pages.set(pindex, frame);
+    }
+    return frame;
+  }
+
+  /**
+   * The mapping check before a fault is handled: an access outside the process's
+   * mappings (or against their protection) fails with EFAULT inside a copy, and
+   * would be SIGSEGV in user mode, which no modelled program does.
+   */
+  checkUserAccess(td: Thread, va: number, write: boolean, inKernel: boolean): void {
+    const entry = td.proc.vmspace.lookup(va);
+    if (!entry || entry.prot === 'none' || (write && entry.prot !== 'rw')) {
+      if (inKernel) throw new Errno('EFAULT');
+      throw new Error(`modelled program touched 0x${va.toString(16)} outside its mappings (SIGSEGV)`);
     }
   }
 

@@ -205,11 +205,7 @@ export class FreeBSDKernelPath implements KernelPath {
   }
 
   userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void {
-    const entry = td.proc.vmspace.lookup(va);
-    if (!entry || entry.prot === 'none' || (write && entry.prot !== 'rw')) {
-      if (inKernel) throw new Errno('EFAULT');
-      throw new Error(`modelled program touched 0x${va.toString(16)} outside its mappings (SIGSEGV)`);
-    }
+    this.k.checkUserAccess(td, va, write, inKernel);
     this.trap.pageFault(td, va, write, inKernel);
   }
 
@@ -357,21 +353,11 @@ export class FreeBSDKernelPath implements KernelPath {
     return len;
   }
 
-  /** A page of a file in the page cache (already resident: written long ago, so touched). */
-  cachedPage(vp: Vnode & { type: 'reg' }, pindex: number): number {
-    let frame = vp.object.pages.get(pindex);
-    if (frame === undefined) {
-      frame = this.k.phys.alloc();
-      this.k.phys.firstTouch(frame);
-      vp.object.pages.set(pindex, frame);
-    }
-    return frame;
-  }
 
   /** The buffer-cache page for read()/write(): on a cold cache, an absent page is read from storage first (unless it will be overwritten whole). */
   private bufPage(td: Thread, vp: Vnode & { type: 'reg' }, pindex: number, overwrite: boolean): number {
     if (!overwrite && !vp.object.pages.has(pindex) && this.uncached.has(vp)) this.storageRead(td, vp, pindex);
-    return this.cachedPage(vp, pindex);
+    return this.k.filePage(vp, pindex);
   }
 
   /** bread()/cluster_read(): one storage request for the page and the absent pages after it, up to a cluster or EOF (read-ahead). */
@@ -379,7 +365,7 @@ export class FreeBSDKernelPath implements KernelPath {
     const k = this.k;
     const lastPage = Math.max(pindex, Math.ceil(vp.size / k.pageBytes) - 1);
     let pages = 0;
-    for (let i = pindex; i <= lastPage && pages < CLUSTER_BYTES / k.pageBytes && !vp.object.pages.has(i); i++, pages++) this.cachedPage(vp, i);
+    for (let i = pindex; i <= lastPage && pages < CLUSTER_BYTES / k.pageBytes && !vp.object.pages.has(i); i++, pages++) this.k.filePage(vp, i);
     k.enter(td, 'cluster_read', 3);
     k.charge(td, 'kmalloc'); // the buf and its bio
     k.lockPair(td, this.vfs.vnodeAddr(vp) + 192);
@@ -473,7 +459,7 @@ export class FreeBSDKernelPath implements KernelPath {
       for (let i = 0; i < len / k.pageBytes && pages.length < MAX_INIT_PT; i++) {
         const pindex = entry.offsetPages + i;
         if (pindex >= filePages) break;
-        pages.push([addr / k.pageBytes + i, this.cachedPage(vp, pindex)]);
+        pages.push([addr / k.pageBytes + i, this.k.filePage(vp, pindex)]);
       }
       this.trap.prefault(td, pages);
     }
@@ -536,7 +522,7 @@ export class FreeBSDKernelPath implements KernelPath {
     k.enter(td, 'kern_execve', 4);
     this.vfs.vop(td, vp, 'VOP_ACCESS');
     this.vfs.vop(td, vp, 'VOP_READ'); // exec_map_first_page: the ELF header
-    td.cpu.stream(k.phys.addr(this.cachedPage(vp, 0)), 4096, AccessKind.Read);
+    td.cpu.stream(k.phys.addr(this.k.filePage(vp, 0)), 4096, AccessKind.Read);
     const vm = td.proc.vmspace;
     for (const seg of image.segments) {
       k.lockPair(td, vm.addr);
@@ -554,7 +540,7 @@ export class FreeBSDKernelPath implements KernelPath {
       vm.insert(entry);
       if (file && file.type === 'reg' && seg.prot === 'rx') {
         const pages: [number, number][] = [];
-        for (let i = 0; i < Math.ceil(seg.bytes / k.pageBytes) && pages.length < MAX_INIT_PT; i++) pages.push([seg.va / k.pageBytes + i, this.cachedPage(file, seg.offsetPages + i)]);
+        for (let i = 0; i < Math.ceil(seg.bytes / k.pageBytes) && pages.length < MAX_INIT_PT; i++) pages.push([seg.va / k.pageBytes + i, this.k.filePage(file, seg.offsetPages + i)]);
         this.trap.prefault(td, pages);
       }
     }

@@ -399,7 +399,7 @@ export class LinuxFiles implements TaskWorkRunner {
     while (done < n) {
       const off = pos + done;
       const inPage = Math.min(n - done, k.pageBytes - (off % k.pageBytes));
-      const frame = this.cachedPage(vp, Math.floor(off / k.pageBytes));
+      const frame = this.k.filePage(vp, Math.floor(off / k.pageBytes));
       td.cpu.load(vp.object.addr + 128); // filemap_get_read_batch: the xarray
       k.copyout(td, buf + done, k.phys.addr(frame) + (off % k.pageBytes), inPage);
       done += inPage;
@@ -444,7 +444,7 @@ export class LinuxFiles implements TaskWorkRunner {
     while (done < len) {
       const off = file.offset + done;
       const inPage = Math.min(len - done, k.pageBytes - (off % k.pageBytes));
-      const frame = this.cachedPage(vp, Math.floor(off / k.pageBytes));
+      const frame = this.k.filePage(vp, Math.floor(off / k.pageBytes));
       k.copyin(td, k.phys.addr(frame) + (off % k.pageBytes), buf + done, inPage);
       k.charge(td, 'call'); // folio_mark_dirty
       done += inPage;
@@ -452,16 +452,5 @@ export class LinuxFiles implements TaskWorkRunner {
     file.offset += len;
     vp.size = Math.max(vp.size, file.offset);
     k.leave(td, 'generic_perform_write');
-  }
-
-  /** A page of a file in the page cache (resident: the files were read long ago). */
-  cachedPage(vp: Vnode & { type: 'reg' }, pindex: number): number {
-    let frame = vp.object.pages.get(pindex);
-    if (frame === undefined) {
-      frame = this.k.phys.alloc();
-      this.k.phys.firstTouch(frame);
-      vp.object.pages.set(pindex, frame);
-    }
-    return frame;
   }
 }

@@ -243,12 +243,8 @@ export class LinuxKernelPath implements KernelPath {
   }
 
   userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void {
-    const entry = td.proc.vmspace.lookup(va);
-    if (!entry || entry.prot === 'none' || (write && entry.prot !== 'rw')) {
-      // bad_area: copy_to_user/clear_user return a short count (EFAULT); user mode gets SIGSEGV.
-      if (inKernel) throw new Errno('EFAULT');
-      throw new Error(`modelled program touched 0x${va.toString(16)} outside its mappings (SIGSEGV)`);
-    }
+    // bad_area: copy_to_user/clear_user return a short count (EFAULT); user mode gets SIGSEGV.
+    this.k.checkUserAccess(td, va, write, inKernel);
     this.fault.pageFault(td, va, write, inKernel);
   }
 
