@@ -21,6 +21,7 @@ import { parseOperands } from '../src/workloads/dd/operands.js';
 import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
 import { parseIoStatic, type IoStaticText } from '../src/workloads/iostatic/options.js';
+import { flatMemory } from './helpers/profiles.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'l41sim.js');
@@ -31,23 +32,6 @@ beforeAll(() => {
   }
 });
 
-/** Every level of memory costs an L1 hit; no TLB cost: nothing depends on what is cached. */
-function flat(profile: Profile): Profile {
-  const p = structuredClone(profile);
-  const l1 = p.machine.caches[0]!;
-  for (const level of p.machine.caches) {
-    level.hit_cycles = { ...l1.hit_cycles };
-    level.stream_cycles_per_line = { ...l1.stream_cycles_per_line };
-  }
-  const ns = (cycles: number) => (cycles * 1e9) / p.machine.clock_hz.value;
-  p.machine.memory.latency_ns = { ...p.machine.memory.latency_ns, value: ns(l1.hit_cycles.value) };
-  p.machine.memory.stream_read_ns_per_line = { ...p.machine.memory.stream_read_ns_per_line, value: ns(l1.stream_cycles_per_line.value) };
-  p.machine.memory.stream_write_ns_per_line = { ...p.machine.memory.stream_write_ns_per_line, value: ns(l1.stream_cycles_per_line.value) };
-  p.machine.tlb.miss_ns = { ...p.machine.tlb.miss_ns, value: 0 };
-  const tlb = p.machine.tlb as unknown as Record<string, { value: number }>;
-  if (tlb.walk_loads) tlb.walk_loads = { ...tlb.walk_loads, value: 0 };
-  return p;
-}
 
 function ioSide(profile: Profile, features: Set<Feature>, text: IoStaticText): Side {
   let interrupts: InterruptMeter | undefined;
@@ -86,7 +70,7 @@ describe.each(['bbb', 'lecture'])('compare on %s', (name) => {
   const hooks = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(shipped.kernel) && !profileFeatures(shipped).has(f));
 
   it.each(WORKLOADS)('%s: no hook makes a syscall cheaper (flat memory: exactly)', (_w, side) => {
-    const p = flat(shipped);
+    const p = flatMemory(shipped);
     for (const hook of hooks) expect(cheaper(compare(p, hook, side), 0), hook).toEqual([]);
   });
 

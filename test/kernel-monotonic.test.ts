@@ -32,6 +32,7 @@ import { loadProfile, type Profile } from '../src/costmodel/profile.js';
 import { checkFeatures, FEATURE_KERNELS, FEATURE_NAMES, FeatureError, type Feature } from '../src/kernel/features.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { runDd, type DdRun } from '../src/workloads/dd/run.js';
+import { flatMemory } from './helpers/profiles.js';
 
 const PROFILES = ['lecture', 'bbb'] as const;
 /** A small dd, long enough (over 20 ms on both profiles, hooks off) for two 100 Hz signals. */
@@ -67,21 +68,9 @@ function noClockCost(profile: Profile): Profile {
   return p;
 }
 
-/** Every load costs what an L1 hit costs, every streamed line what an L1 line costs, wherever it is; no TLB cost. */
-function flatMemory(profile: Profile): Profile {
-  const p = noClockCost(profile);
-  const l1 = p.machine.caches[0]!;
-  for (const level of p.machine.caches) {
-    level.hit_cycles = { ...l1.hit_cycles };
-    level.stream_cycles_per_line = { ...l1.stream_cycles_per_line };
-  }
-  const ns = (cycles: number) => (cycles * 1e9) / p.machine.clock_hz.value;
-  p.machine.memory.latency_ns = { ...p.machine.memory.latency_ns, value: ns(l1.hit_cycles.value) };
-  p.machine.memory.stream_read_ns_per_line = { ...p.machine.memory.stream_read_ns_per_line, value: ns(l1.stream_cycles_per_line.value) };
-  p.machine.memory.stream_write_ns_per_line = { ...p.machine.memory.stream_write_ns_per_line, value: ns(l1.stream_cycles_per_line.value) };
-  p.machine.tlb.miss_ns = { ...p.machine.tlb.miss_ns, value: 0 };
-  p.machine.tlb.walk_loads = { ...p.machine.tlb.walk_loads, value: 0 };
-  return p;
+/** noClockCost, and every level of memory costing an L1 hit (helpers/profiles.ts). */
+function flatMemoryNoClock(profile: Profile): Profile {
+  return flatMemory(noClockCost(profile));
 }
 
 function run(profile: Profile, features: Feature[]): DdRun {
@@ -118,7 +107,7 @@ function kernelPs(r: DdRun, names: Set<string>): number {
 describe.each(PROFILES)('hooks on %s never make dd cheaper', (name) => {
   const shipped = loadProfile(name);
   const quiet = noClockCost(shipped);
-  const flat = flatMemory(shipped);
+  const flat = flatMemoryNoClock(shipped);
   const kernel = shipped.kernel;
   const features = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(kernel));
   const others = FEATURE_NAMES.filter((f) => !FEATURE_KERNELS[f].includes(kernel));
