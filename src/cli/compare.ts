@@ -107,7 +107,7 @@ export function register(program: Command): void {
       if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
       return { ledger: r.kernel.steps, interrupts, summary: summary(s, { elapsed_s: r.time.elapsed_s, system_s: r.time.system_s, syscall_time_ns: r.syscalls.time_ns }) };
     };
-    print(compareRuns({ workload: 'dd', command: ddCommand(op), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);
+    print(compareRuns({ workload: 'dd', command: ddCommand(op, base.profile.userland.dd), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);
   });
 
   const io = compare.command('io-static').description('compare two runs of io-static (its own flags, then the path)').argument('<path>', 'file or device');

@@ -2,7 +2,7 @@
 // from an untraced run; each DTrace table from a run with that table's script
 // enabled, so its numbers carry that script's probe effect, as the lecture's did.
 
-import type { Profile } from '../../costmodel/profile.js';
+import type { DdFlavour, Profile } from '../../costmodel/profile.js';
 import { SCRIPTS } from '../../kernel/dtrace/scripts.js';
 import type { Feature } from '../../kernel/features.js';
 import type { DdOperands } from './operands.js';
@@ -48,7 +48,8 @@ export interface ScriptRun {
   aggregations: Record<string, number | Record<string, number>>;
 }
 
-export function ddCommand(op: DdOperands): string {
+/** The command line being modelled: FreeBSD dd as the lecture ran it (status=none); GNU dd as `calibrate host --check` runs it, printing its statistics. */
+export function ddCommand(op: DdOperands, dd: DdFlavour = 'freebsd'): string {
   const size = (n: number) => (n % 1048576 === 0 ? `${n / 1048576}m` : n % 1024 === 0 ? `${n / 1024}k` : String(n));
   const parts = [`dd if=${op.inputPath} of=${op.outputPath}`];
   if (op.bsGiven) parts.push(`bs=${size(op.ibs)}`);
@@ -59,7 +60,7 @@ export function ddCommand(op: DdOperands): string {
   if (op.count !== null) parts.push(`count=${op.count}`);
   if (op.skip) parts.push(`skip=${op.skip}`);
   if (op.seek) parts.push(`seek=${op.seek}`);
-  parts.push('status=none');
+  if (dd === 'freebsd') parts.push('status=none');
   return parts.join(' ');
 }
 
@@ -84,7 +85,7 @@ export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; 
   }
   const report: DdReport = {
     workload: 'dd',
-    command: ddCommand(op),
+    command: ddCommand(op, spec.profile.userland.dd),
     profile: spec.profile.name,
     seed: spec.seed,
     features: [...spec.features].sort(),
