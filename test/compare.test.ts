@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, type Profile } from '../src/costmodel/profile.js';
 import { FEATURE_KERNELS, FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
-import { compareRuns, GUARDED_STEPS, meterInterrupts, OUTSIDE, type CompareReport, type InterruptMeter, type Side } from '../src/workloads/compare.js';
+import { compareRuns, GUARDED_STEPS, OUTSIDE, type CompareReport, type Side } from '../src/workloads/compare.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
@@ -34,17 +34,15 @@ beforeAll(() => {
 
 
 function ioSide(profile: Profile, features: Set<Feature>, text: IoStaticText): Side {
-  let interrupts: InterruptMeter | undefined;
-  const r = runIoStatic(parseIoStatic({ total: '1m', quiet: true, ...text }), { profile, seed: '1', features, onBoot: (k) => (interrupts = meterInterrupts(k)) });
+  const r = runIoStatic(parseIoStatic({ total: '1m', quiet: true, ...text }), { profile, seed: '1', features });
   expect(r.report.exit_status).toBe(0);
-  return { ledger: r.kernel.steps, interrupts, summary: { profile: profile.name, features: [...features].sort(), cold_cache: false, headline: { bandwidth_kib_s: r.report.bandwidth_kib_s } } };
+  return { ledger: r.kernel.steps, summary: { profile: profile.name, features: [...features].sort(), cold_cache: false, headline: { bandwidth_kib_s: r.report.bandwidth_kib_s } } };
 }
 
 function ddSide(profile: Profile, features: Set<Feature>): Side {
-  let interrupts: InterruptMeter | undefined;
-  const r = runDd(parseOperands({ bs: '1m', count: '2' }), { profile, seed: '1', features, scripts: [], onBoot: (k) => (interrupts = meterInterrupts(k)) });
+  const r = runDd(parseOperands({ bs: '1m', count: '2' }), { profile, seed: '1', features, scripts: [] });
   expect(r.exitStatus).toBe(0);
-  return { ledger: r.kernel.steps, interrupts, summary: { profile: profile.name, features: [...features].sort(), cold_cache: false, headline: { elapsed_s: r.time.elapsed_s } } };
+  return { ledger: r.kernel.steps, summary: { profile: profile.name, features: [...features].sort(), cold_cache: false, headline: { elapsed_s: r.time.elapsed_s } } };
 }
 
 function compare(profile: Profile, hook: Feature | null, side: (p: Profile, f: Set<Feature>) => Side): CompareReport {

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { loadProfile, listProfileNames, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
-import { compareRuns, formatCompare, meterInterrupts, type InterruptMeter, type Side } from '../workloads/compare.js';
+import { compareRuns, formatCompare, type Side } from '../workloads/compare.js';
 import { parseOperands } from '../workloads/dd/operands.js';
 import { ddCommand } from '../workloads/dd/report.js';
 import { profileFeatures, runDd } from '../workloads/dd/run.js';
@@ -102,10 +102,9 @@ export function register(program: Command): void {
     const estimate = 200 + 2 * ((op.count ?? 0) + op.skip) + Math.ceil((op.ibs + op.obs) / 4096);
     if (estimate > opts.maxEvents) throw new UsageError('--count', `this run needs about ${estimate} simulated events, more than --max-events ${opts.maxEvents}`, 'fewer blocks, or a larger --max-events');
     const run = (s: SideSpec) => {
-      let interrupts: InterruptMeter | undefined;
-      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents, onBoot: (k) => (interrupts = meterInterrupts(k)) });
+      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents });
       if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
-      return { ledger: r.kernel.steps, interrupts, summary: summary(s, { elapsed_s: r.time.elapsed_s, system_s: r.time.system_s, syscall_time_ns: r.syscalls.time_ns }) };
+      return { ledger: r.kernel.steps, summary: summary(s, { elapsed_s: r.time.elapsed_s, system_s: r.time.system_s, syscall_time_ns: r.syscalls.time_ns }) };
     };
     print(compareRuns({ workload: 'dd', command: ddCommand(op, base.profile.userland.dd), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);
   });
@@ -120,11 +119,10 @@ export function register(program: Command): void {
     const estimate = ioStaticEventEstimate(o, base.profile.machine.page_bytes.value);
     if (estimate > opts.maxEvents) throw new UsageError('-b', `this run needs about ${estimate} simulated events, more than --max-events ${opts.maxEvents}`, 'a larger buffer, a smaller total, or a larger --max-events');
     const run = (s: SideSpec): Side => {
-      let interrupts: InterruptMeter | undefined;
-      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents, onBoot: (k) => (interrupts = meterInterrupts(k)) });
+      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents });
       const rep = r.report;
       if (rep.exit_status !== 0) throw new RuntimeFailure('io-static', `the modelled io-static exited with status ${rep.exit_status}: ${rep.stderr.join('; ')}`);
-      return { ledger: r.kernel.steps, interrupts, summary: summary(s, { bandwidth_kib_s: rep.bandwidth_kib_s, time_ns: rep.time_ns }) };
+      return { ledger: r.kernel.steps, summary: summary(s, { bandwidth_kib_s: rep.bandwidth_kib_s, time_ns: rep.time_ns }) };
     };
     print(compareRuns({ workload: 'io-static', command: ioStaticCommand(o), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);
   });

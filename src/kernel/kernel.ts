@@ -287,7 +287,7 @@ export class Kernel implements ClockHandler {
   step(td: Thread, name: string, body: () => void): void {
     const cpu = td.cpu;
     const t0 = cpu.t;
-    const top = this.steps.open(name, t0);
+    const top = this.steps.open(name);
     try {
       body();
     } finally {
@@ -388,6 +388,7 @@ export class Kernel implements ClockHandler {
   // ---- Clocks (ClockHandler) -------------------------------------------------
 
   hardclock(cpu: Cpu): void {
+    const t0 = cpu.t;
     cpu.charge(this.term.clock_intr);
     this.ticks++;
     const td = this.threadOn(cpu);
@@ -396,6 +397,7 @@ export class Kernel implements ClockHandler {
     // its cost is in clock_intr, but each one fires lockstat when it is enabled.
     this.backgroundLockOps += this.bgLockOpsPerTick;
     this.dtrace.backgroundLockstat(cpu, this.bgLockOpsPerTick);
+    this.steps.interrupt(cpu.t - t0, true);
   }
 
   /** Work that the features make the clock post to the running thread: a periodic signal, a suspension request. */
@@ -411,7 +413,9 @@ export class Kernel implements ClockHandler {
   statclock(_cpu: Cpu): void {}
 
   profileTick(cpu: Cpu): void {
+    const t0 = cpu.t;
     this.dtrace.profileTick(cpu);
+    this.steps.interrupt(cpu.t - t0, false);
   }
 
   /** The thread currently on `cpu` (one runnable thread per CPU in these workloads). */

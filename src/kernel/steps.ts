@@ -12,6 +12,17 @@ export interface SpanTotals {
   ps: number;
   /** Top-level step name -> total ps over all spans of this name. */
   steps: Map<string, number>;
+  /** Clock-interrupt time inside these spans (already in ps), and inside each of their steps. */
+  interruptPs: number;
+  stepInterruptPs: Map<string, number>;
+}
+
+/** Clock interrupts of a whole run: hardclock ticks, and the time of every interrupt handler. */
+export interface InterruptTotals {
+  ticks: number;
+  ps: number;
+  /** The part of `ps` that landed inside a system call. */
+  inSyscallsPs: number;
 }
 
 /** One event of the exported timeline (Chrome trace "complete" event, times in ps). */
@@ -28,7 +39,10 @@ interface OpenSpan {
   name: string;
   t0: number;
   baseDepth: number;
-  steps: Map<string, number>;
+  /** The totals of spans of this name, into which its steps add as they close. */
+  totals: SpanTotals;
+  /** The top-level step running now, if any. */
+  step: string | undefined;
 }
 
 export class StepLedger {
@@ -36,6 +50,7 @@ export class StepLedger {
   private readonly open_: OpenSpan[] = [];
   readonly syscalls = new Map<string, SpanTotals>();
   readonly traps = new Map<string, SpanTotals>();
+  readonly interrupts: InterruptTotals = { ticks: 0, ps: 0, inSyscallsPs: 0 };
   /** Traps taken while a syscall was open (faults inside copyout), by trap name. */
   nestedTraps = 0;
   readonly timeline: TimelineEvent[] = [];
@@ -45,49 +60,59 @@ export class StepLedger {
 
   beginSpan(kind: SpanKind, name: string, t0: number): void {
     if (kind === 'trap' && this.open_.some((s) => s.kind === 'syscall')) this.nestedTraps++;
-    this.open_.push({ kind, name, t0, baseDepth: this.depth, steps: new Map() });
+    const table = kind === 'syscall' ? this.syscalls : this.traps;
+    let totals = table.get(name);
+    if (!totals) table.set(name, (totals = { count: 0, ps: 0, steps: new Map(), interruptPs: 0, stepInterruptPs: new Map() }));
+    this.open_.push({ kind, name, t0, baseDepth: this.depth, totals, step: undefined });
   }
 
   endSpan(tEnd: number): void {
     const span = this.open_.pop();
     if (!span) throw new Error('endSpan without beginSpan');
-    const table = span.kind === 'syscall' ? this.syscalls : this.traps;
-    let totals = table.get(span.name);
-    if (!totals) table.set(span.name, (totals = { count: 0, ps: 0, steps: new Map() }));
-    totals.count++;
-    totals.ps += tEnd - span.t0;
-    for (const [step, ps] of span.steps) totals.steps.set(step, (totals.steps.get(step) ?? 0) + ps);
+    span.totals.count++;
+    span.totals.ps += tEnd - span.t0;
     this.record(span.name, span.kind, span.t0, tEnd - span.t0, this.open_.length);
   }
 
-  /** Opens a step; returns whether it is a top-level step of the innermost open span. */
-  open(_name: string, _t0: number): boolean {
+  /** Opens step `name`; returns whether it is a top-level step of the innermost open span. */
+  open(name: string): boolean {
     this.depth++;
     const span = this.open_[this.open_.length - 1];
-    return span !== undefined && this.depth === span.baseDepth + 1;
+    const top = span !== undefined && this.depth === span.baseDepth + 1;
+    if (top) span.step = name;
+    return top;
   }
 
   close(top: boolean, name: string, dt: number, tEnd: number): void {
     this.depth--;
     if (!top) return;
     const span = this.open_[this.open_.length - 1]!;
-    span.steps.set(name, (span.steps.get(name) ?? 0) + dt);
+    span.step = undefined;
+    const steps = span.totals.steps;
+    steps.set(name, (steps.get(name) ?? 0) + dt);
     this.record(name, 'step', tEnd - dt, dt, this.open_.length);
+  }
+
+  /**
+   * A clock interrupt of `dtPs` ran (a hardclock tick if `tick`): its time is in
+   * every open span and in the step each was running, and is noted there too, so
+   * a comparison can take out where the ticks happened to land.
+   */
+  interrupt(dtPs: number, tick: boolean): void {
+    const i = this.interrupts;
+    if (tick) i.ticks++;
+    i.ps += dtPs;
+    if (this.open_.some((s) => s.kind === 'syscall')) i.inSyscallsPs += dtPs;
+    for (const span of this.open_) {
+      span.totals.interruptPs += dtPs;
+      if (span.step !== undefined) span.totals.stepInterruptPs.set(span.step, (span.totals.stepInterruptPs.get(span.step) ?? 0) + dtPs);
+    }
   }
 
   /** True inside a span but outside any of its top-level steps: time spent now would be in no step. */
   get betweenSteps(): boolean {
     const span = this.open_[this.open_.length - 1];
     return span !== undefined && this.depth === span.baseDepth;
-  }
-
-  /** The top-level steps of the innermost open span so far (for tests and the fast-path report). */
-  currentSteps(): Map<string, number> | undefined {
-    return this.open_[this.open_.length - 1]?.steps;
-  }
-
-  recordUser(startPs: number, durPs: number): void {
-    this.record('user', 'user', startPs, durPs, 0);
   }
 
   private record(name: string, cat: TimelineEvent['cat'], startPs: number, durPs: number, depth: number): void {

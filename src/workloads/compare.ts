@@ -8,13 +8,11 @@
 // The periodic clock interrupts land wherever the CPU happens to be, so a run that
 // takes a little longer has its ticks in other calls; compared call by call, that
 // placement is noise, not the variant's cost. So the times here exclude the clock
-// interrupts (measured per span and step by meterInterrupts), which are shown on
+// interrupts (which the step ledger notes per span and step), which are shown on
 // their own.
 
 import type { KernelFlavour } from '../costmodel/costs.js';
-import type { Cpu } from '../kernel/cpu.js';
-import type { Kernel } from '../kernel/kernel.js';
-import type { SpanKind, SpanTotals, StepLedger } from '../kernel/steps.js';
+import type { InterruptTotals, SpanTotals, StepLedger } from '../kernel/steps.js';
 
 /** The steps whose body is a guard on a hook's flag word (and that hook's slow path when it is on), by kernel path. */
 export const GUARDED_STEPS: Record<KernelFlavour, Record<string, string>> = {
@@ -95,7 +93,7 @@ export interface CompareReport {
   variant: SideSummary;
   headline: { name: string; baseline: number; variant: number; diff: number; rel: number | null }[];
   /** Clock interrupts of each run (left out of every other figure): count and time, in all and inside system calls. */
-  interrupts: { baseline: InterruptSummary; variant: InterruptSummary } | null;
+  interrupts: { baseline: InterruptSummary; variant: InterruptSummary };
   /** Per system call: mean time per call. The last row, "all", is every call. */
   syscalls: CallRow[];
   /** Per step, over all system calls: mean time per system call. */
@@ -107,73 +105,6 @@ export interface CompareReport {
   where: { step: string; in: 'syscalls' | 'traps'; diff_total_ns: number; share_of_change: number }[];
 }
 
-/** Clock-interrupt time inside the spans (and their top-level steps) of a run, by span kind and name. */
-export interface InterruptMeter {
-  syscall: Map<string, { ps: number; steps: Map<string, number> }>;
-  trap: Map<string, { ps: number; steps: Map<string, number> }>;
-  /** Every interrupt's time, in or out of a span. */
-  totalPs: number;
-  /** hardclock ticks. */
-  count: number;
-}
-
-/**
- * Measure the clock interrupts of a kernel's run: wraps the kernel's clock handlers
- * and its ledger's span and step hooks (on this instance only) to see which span and
- * which top-level step each interrupt lands in. Call before the run.
- */
-export function meterInterrupts(k: Kernel): InterruptMeter {
-  const meter: InterruptMeter = { syscall: new Map(), trap: new Map(), totalPs: 0, count: 0 };
-  interface Frame { kind: SpanKind; name: string; step: string | undefined; ps: number; steps: Map<string, number> }
-  const stack: Frame[] = [];
-  const ledger = k.steps;
-  const beginSpan = ledger.beginSpan.bind(ledger);
-  const endSpan = ledger.endSpan.bind(ledger);
-  const open = ledger.open.bind(ledger);
-  const close = ledger.close.bind(ledger);
-  ledger.beginSpan = (kind, name, t0) => {
-    stack.push({ kind, name, step: undefined, ps: 0, steps: new Map() });
-    beginSpan(kind, name, t0);
-  };
-  ledger.endSpan = (tEnd) => {
-    endSpan(tEnd);
-    const f = stack.pop();
-    if (!f) return;
-    const table = meter[f.kind];
-    let t = table.get(f.name);
-    if (!t) table.set(f.name, (t = { ps: 0, steps: new Map() }));
-    t.ps += f.ps;
-    for (const [s, v] of f.steps) t.steps.set(s, (t.steps.get(s) ?? 0) + v);
-  };
-  ledger.open = (name, t0) => {
-    const top = open(name, t0);
-    const f = stack[stack.length - 1];
-    if (top && f) f.step = name;
-    return top;
-  };
-  ledger.close = (top, name, dt, tEnd) => {
-    close(top, name, dt, tEnd);
-    const f = stack[stack.length - 1];
-    if (top && f) f.step = undefined;
-  };
-  const wrap = (handler: (cpu: Cpu) => void, counted: boolean) => (cpu: Cpu) => {
-    const t0 = cpu.t;
-    handler(cpu);
-    const dt = cpu.t - t0;
-    meter.totalPs += dt;
-    if (counted) meter.count++;
-    for (const f of stack) {
-      f.ps += dt;
-      const step = f.step ?? OUTSIDE;
-      f.steps.set(step, (f.steps.get(step) ?? 0) + dt);
-    }
-  };
-  k.hardclock = wrap(k.hardclock.bind(k), true);
-  k.statclock = wrap(k.statclock.bind(k), false);
-  k.profileTick = wrap(k.profileTick.bind(k), false);
-  return meter;
-}
-
 export interface InterruptSummary {
   count: number;
   time_ns: number;
@@ -182,21 +113,17 @@ export interface InterruptSummary {
 
 export interface Side {
   ledger: StepLedger;
-  /** Clock interrupts to leave out of the times (from meterInterrupts). */
-  interrupts?: InterruptMeter;
   summary: SideSummary;
 }
 
-/** A ledger's span table with the clock-interrupt time taken out of spans and steps. */
-function withoutInterrupts(table: Map<string, SpanTotals>, intr: Map<string, { ps: number; steps: Map<string, number> }> | undefined): Map<string, SpanTotals> {
-  if (!intr) return table;
+/** A ledger's span table with the clock-interrupt time (noted by the ledger) taken out of spans and steps. */
+function withoutInterrupts(table: Map<string, SpanTotals>): Map<string, SpanTotals> {
   const out = new Map<string, SpanTotals>();
   for (const [name, t] of table) {
-    const i = intr.get(name);
     const steps = new Map(t.steps);
-    if (i) for (const [s, v] of i.steps) if (steps.has(s)) steps.set(s, steps.get(s)! - v);
+    for (const [s, v] of t.stepInterruptPs) if (steps.has(s)) steps.set(s, steps.get(s)! - v);
     // Interrupt time outside every step comes out of the span only (totals() derives OUTSIDE from it).
-    out.set(name, { count: t.count, ps: t.ps - (i?.ps ?? 0), steps });
+    out.set(name, { ...t, ps: t.ps - t.interruptPs, steps });
   }
   return out;
 }
@@ -251,7 +178,7 @@ function fastPath(table: Map<string, SpanTotals>, guarded: Record<string, string
 
 export function compareRuns(meta: { workload: string; command: string; seed: string; kernel: KernelFlavour }, base: Side, variant: Side): CompareReport {
   const guarded = GUARDED_STEPS[meta.kernel];
-  const clean = (s: Side) => ({ syscalls: withoutInterrupts(s.ledger.syscalls, s.interrupts?.syscall), traps: withoutInterrupts(s.ledger.traps, s.interrupts?.trap) });
+  const clean = (s: Side) => ({ syscalls: withoutInterrupts(s.ledger.syscalls), traps: withoutInterrupts(s.ledger.traps) });
   const a = clean(base);
   const b = clean(variant);
   const ta = totals(a.syscalls);
@@ -287,7 +214,7 @@ export function compareRuns(meta: { workload: string; command: string; seed: str
     baseline: base.summary,
     variant: variant.summary,
     headline,
-    interrupts: base.interrupts && variant.interrupts ? { baseline: intrSummary(base.interrupts), variant: intrSummary(variant.interrupts) } : null,
+    interrupts: { baseline: intrSummary(base.ledger.interrupts), variant: intrSummary(variant.ledger.interrupts) },
     syscalls: callRows(a.syscalls, b.syscalls, true),
     steps,
     traps: callRows(a.traps, b.traps, false),
@@ -296,10 +223,8 @@ export function compareRuns(meta: { workload: string; command: string; seed: str
   };
 }
 
-function intrSummary(m: InterruptMeter): InterruptSummary {
-  let inSys = 0;
-  for (const t of m.syscall.values()) inSys += t.ps;
-  return { count: m.count, time_ns: m.totalPs / 1000, in_syscalls_ns: inSys / 1000 };
+function intrSummary(i: InterruptTotals): InterruptSummary {
+  return { count: i.ticks, time_ns: i.ps / 1000, in_syscalls_ns: i.inSyscallsPs / 1000 };
 }
 
 function fmtNs(n: number): string {

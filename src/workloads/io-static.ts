@@ -39,8 +39,6 @@ export interface IoStaticSpec {
   coldCache?: boolean;
   traceEvents?: number;
   maxEvents?: number;
-  /** Called with the booted kernel before the program runs (instrumentation). */
-  onBoot?: (k: Kernel) => void;
 }
 
 /** Time and count of one system call name (or all) within an interval. */
@@ -112,7 +110,6 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
   prepareTarget(k, o, spec.coldCache ?? false);
   const u = new UserProcess(k, 'sh', layout);
   if (!linux) openStdio(k, u); // the Linux path gives a new process its inherited fds itself
-  spec.onBoot?.(k);
   const probe: LoopProbe = { stdout: [] };
   const program = linux ? (up: UserProcess) => linuxIoStatic(up, o, probe) : (up: UserProcess) => freebsdIoStatic(up, o, probe);
   const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });

@@ -23,8 +23,6 @@ export interface RunSpec {
   maxEvents?: number;
   /** Calibration: record the cost-term usage of every DTrace-timed interval. */
   recordUsage?: boolean;
-  /** Called with the booted kernel before dd runs (instrumentation, e.g. compare's interrupt meter). */
-  onBoot?: (k: Kernel) => void;
   /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default C.UTF-8). */
   locale?: 'C.UTF-8' | 'C';
 }
@@ -64,7 +62,6 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     traceEvents: spec.traceEvents ?? 0,
   });
   k.dtrace.recordUsage = spec.recordUsage ?? false;
-  spec.onBoot?.(k);
   // GNU dd (and glibc) on a Linux profile, FreeBSD dd (and jemalloc) on a FreeBSD one.
   const gnu = spec.profile.userland.dd === 'gnu';
   if (gnu !== (spec.profile.kernel === 'linux')) throw new Error(`profile '${spec.profile.name}': ${spec.profile.userland.dd} dd on the ${spec.profile.kernel} kernel is not modelled`);
