@@ -17,10 +17,20 @@ describe('l41sim calibrate lecture', () => {
     expect(lecture.raw).toEqual(shipped('lecture'));
   });
 
-  it('fits fewer free parameters than the lecture has table rows', () => {
-    expect(LECTURE_FITTED.length).toBeLessThan(17);
+  it('fits fewer free parameters than the rows it fits, and reports exactly those', () => {
+    const fittedRows = lecture.report.rows.filter((r) => r.id.startsWith('syscall_time[') && !r.heldOut).length;
+    const written = (raw: Record<string, any>) => Object.values(raw.costs as Record<string, { source: string; from?: string }>).filter((p) => p.source === 'fitted' && p.from?.includes('l41-lecture-dd.json')).length;
+    // Machine terms (first touch, memory) are fitted too; the table's rows alone outnumber every fitted term.
+    expect(lecture.report.params.length).toBeLessThan(fittedRows);
+    expect(written(lecture.raw)).toBeLessThanOrEqual(lecture.report.params.length);
     expect(lecture.report.params.map((p) => p.term).sort()).toEqual([...LECTURE_FITTED].sort());
     expect(bbb.report.params.map((p) => p.term).sort()).toEqual([...BBB_FITTED, ...BBB_LMBENCH_FITTED].sort());
+  });
+
+  it('checks the fit on rows it did not use', () => {
+    const held = lecture.report.rows.filter((r) => r.heldOut && !(r.id in lecture.report.misses));
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    for (const r of held) expect(Math.abs(r.error), r.id).toBeLessThanOrEqual(0.25);
   });
 
   it('gives every fitted parameter its provenance, and the profiles validate', () => {
@@ -33,11 +43,8 @@ describe('l41sim calibrate lecture', () => {
     }
   });
 
-  it('reports every target row with measured, modelled and error', () => {
-    for (const r of [...lecture.report.rows, ...bbb.report.rows]) {
-      expect(Number.isFinite(r.measured) && Number.isFinite(r.modelled)).toBe(true);
-      expect(r.error).toBeCloseTo((r.modelled - r.measured) / r.measured, 12);
-    }
+  it("reports every row of the lecture's table, and says which rows are matched by construction", () => {
     expect(lecture.report.rows.filter((r) => r.id.startsWith('syscall_time[')).length).toBe(17);
+    for (const id of ['traps_run.syscalls', 'traps_run.traps']) expect(lecture.report.rows.find((r) => r.id === id)?.note).toMatch(/by construction/);
   });
 });

@@ -41,10 +41,11 @@ export function sig4(x: number): number {
   return x === 0 ? 0 : Number(x.toPrecision(4));
 }
 
-export function setFitted(raw: RawProfile, term: string, ps: number, meta: { from: string; residual: number; stderrPs: number | null; note?: string }): void {
+export function setFitted(raw: RawProfile, term: string, ps: number, meta: { from: string; residual: number | undefined; stderrPs: number | null; note?: string | undefined }): void {
   const p = termParam(raw, term);
   const scale = psPerUnit(raw, p);
-  const fitted: Param = { value: sig4(ps / scale), unit: p.unit, source: 'fitted', from: meta.from, residual: sig4(meta.residual) };
+  const fitted: Param = { value: sig4(ps / scale), unit: p.unit, source: 'fitted', from: meta.from };
+  if (meta.residual !== undefined) fitted.residual = sig4(meta.residual);
   if (meta.stderrPs !== null) fitted.stderr = sig4(meta.stderrPs / scale);
   if (meta.note) fitted.note = meta.note;
   for (const key of Object.keys(p)) delete (p as unknown as Record<string, unknown>)[key];
