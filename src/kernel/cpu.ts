@@ -109,10 +109,32 @@ export class Cpu {
    * one page skip the lookup (they would hit).
    */
   translate(addr: number, pageBytes = addr < REGION.frames ? this.kernelPageBytes : 4096): void {
-    const key = addr < REGION.frames ? -1 - Math.floor(addr / pageBytes) : Math.floor(addr / pageBytes);
+    const key = this.tlbKey(addr, pageBytes);
     if (key === this.lastTlbKey) return;
     this.lastTlbKey = key;
     if (!this.tlb.lookup(key)) this.walk(key);
+  }
+
+  /** A TLB entry is named by its page's base address (kernel and user pages never share one). */
+  private tlbKey(addr: number, pageBytes: number): number {
+    return Math.floor(addr / pageBytes) * pageBytes;
+  }
+
+  /** Invalidate the TLB entry of the page at `addr` (a mapping removed, or a temporary mapping reused). */
+  invalidatePage(addr: number, pageBytes = 4096): void {
+    const key = this.tlbKey(addr, pageBytes);
+    this.tlb.invalidate(key);
+    if (key === this.lastTlbKey) this.lastTlbKey = Number.NaN;
+  }
+
+  /**
+   * Stream over [addr, addr+bytes) through a mapping other than its own: translate
+   * `via` (one page of `viaPageBytes`), then touch the lines. ARM's pmap_zero_page
+   * maps each frame at one temporary kernel address (CMAP2) and flushes that entry.
+   */
+  streamVia(via: number, viaPageBytes: number, addr: number, bytes: number, kind: AccessKind): void {
+    this.translate(via, viaPageBytes);
+    this.streamLines(addr, bytes, kind);
   }
 
   /**
@@ -124,8 +146,8 @@ export class Cpu {
   private walk(key: number): void {
     this.charge(this.tlbMiss);
     const lb = this.caches.lineBytes;
-    let index = Math.abs(key);
-    const space = key < 0 ? 1 : 0;
+    let index = key / 4096;
+    const space = key < REGION.frames ? 1 : 0;
     for (let level = 0; level < this.walkLoads; level++) {
       index = Math.floor(index / 8);
       const addr = REGION.pageTables + (space * 64 + level) * 2 ** 32 + index * lb;

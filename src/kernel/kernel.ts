@@ -12,7 +12,7 @@ import { Cpu, type ClockHandler } from './cpu.js';
 import { DTrace } from './dtrace/dtrace.js';
 import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
-import { FILEDESC, KernelMemory, PROC, SYSENT_BYTES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
+import { FILEDESC, KernelMemory, REGION, PROC, SYSENT_BYTES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
 import { CostBook, Usage } from './meter.js';
 import {
   KTRFAC_SYSCALL,
@@ -103,6 +103,8 @@ export class Kernel implements ClockHandler {
   readonly globals: Globals;
   readonly sysentvec: number;
   readonly sysent: number;
+  /** The per-CPU temporary kernel mapping ARM's pmap_zero_page uses (a kernel virtual page). */
+  private readonly cmap2: number;
   readonly pageBytes: number;
   readonly lineBytes: number;
   readonly witness: boolean;
@@ -167,6 +169,7 @@ export class Kernel implements ClockHandler {
     };
     this.sysentvec = this.mem.alloc('sysent', SYSENTVEC.size);
     this.sysent = this.mem.alloc('sysent', SYSENT_BYTES * 600);
+    this.cmap2 = REGION.kernelStacks - this.pageBytes;
     this.bgLockOpsPerTick = profile.kernel_config.background_lock_ops_per_tick.value;
     this.dtrace = new DTrace(this, options.scripts);
     const rng = deriveRng(options.seed, 'clock-phase');
@@ -380,10 +383,17 @@ export class Kernel implements ClockHandler {
   /** Zero a physical frame (pagezero / clear_page), paying the first-touch cost of a never-used frame. */
   zeroFrame(td: Thread, frame: number, nonTemporal: boolean): void {
     if (this.phys.firstTouch(frame)) td.cpu.charge(this.book.id('first_touch'));
-    // amd64 zeroes through the direct map (large pages); ARM maps the frame at a temporary 4 KiB slot.
-    const tlbPage = nonTemporal ? this.profile.machine.tlb.kernel_page_bytes.value : this.pageBytes;
-    td.cpu.stream(this.phys.addr(frame), this.pageBytes, nonTemporal ? AccessKind.WriteNonTemporal : AccessKind.Write, tlbPage);
+    const pa = this.phys.addr(frame);
+    if (nonTemporal) {
+      // amd64 zeroes through the direct map (large pages) with non-temporal stores.
+      td.cpu.stream(pa, this.pageBytes, AccessKind.WriteNonTemporal, this.profile.machine.tlb.kernel_page_bytes.value);
+    } else {
+      // ARM maps the frame at the per-CPU CMAP2 slot, zeroes it, and flushes that TLB entry.
+      td.cpu.streamVia(this.cmap2, this.pageBytes, pa, this.pageBytes, AccessKind.Write);
+      td.cpu.invalidatePage(this.cmap2, this.pageBytes);
+    }
   }
+
 
   // ---- Clocks (ClockHandler) -------------------------------------------------
 

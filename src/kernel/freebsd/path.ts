@@ -100,9 +100,12 @@ export class FreeBSDKernelPath implements KernelPath {
       },
       readlink: (td, a) => {
         const vp = this.vfs.namei(td, str(a, 'path'), num(a, 'pathVa'));
-        this.vfs.vrele(td, vp);
-        if (vp.type !== 'lnk') throw new Errno('EINVAL', str(a, 'path'));
+        if (vp.type !== 'lnk') {
+          this.vfs.vrele(td, vp); // vput
+          throw new Errno('EINVAL', str(a, 'path'));
+        }
         this.vfs.vop(td, vp, 'VOP_READLINK');
+        this.vfs.vrele(td, vp);
         const n = Math.min(vp.target.length, num(a, 'len'));
         k.copyout(td, num(a, 'bufVa'), td.kstack + 1024, n);
         return n;

@@ -16,8 +16,6 @@ import type { FreeBSDSyscallPath } from './syscall.js';
 const PT_SPAN = { amd64: 2 * 1024 * 1024, armv7: 4 * 1024 * 1024, x86_64: 2 * 1024 * 1024 } as const;
 
 export class FreeBSDTrapPath {
-  /** Page-table pages allocated so far, by VA span index. */
-  private readonly ptPages = new Map<number, number>();
 
   constructor(
     private readonly k: Kernel,
@@ -219,6 +217,7 @@ export class FreeBSDTrapPath {
     k.charge(td, 'pmap_remove');
     vm.pmap.delete(vpn);
     vm.writable.delete(vpn);
+    td.cpu.invalidatePage(k.phys.addr(frame));
     return frame;
   }
 
@@ -242,13 +241,13 @@ export class FreeBSDTrapPath {
     const k = this.k;
     const isa = k.profile.machine.isa;
     const span = Math.floor((vpn * k.pageBytes) / PT_SPAN[isa]);
-    let pt = this.ptPages.get(span);
+    let pt = td.proc.vmspace.ptPages.get(span);
     if (pt === undefined) {
       pt = this.vmPageAlloc(td);
       k.enter(td, 'pagezero', 2);
       k.zeroFrame(td, pt, isa !== 'armv7');
       k.leave(td, 'pagezero');
-      this.ptPages.set(span, pt);
+      td.proc.vmspace.ptPages.set(span, pt);
     }
     return pt;
   }

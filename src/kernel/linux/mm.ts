@@ -248,6 +248,7 @@ export class LinuxMmOps {
         k.charge(td, 'pmap_remove');
         vm.pmap.delete(vpn);
         vm.writable.delete(vpn);
+        td.cpu.invalidatePage(k.phys.addr(frame));
         flushed++;
         if (t.mm.ownFrames.delete(frame)) {
           // free_pages_and_swap_cache(): memcg uncharge and the free to the per-CPU lists.

@@ -47,9 +47,13 @@ export class Tlb {
     return false;
   }
 
-  flush(): void {
-    this.slots.clear();
-    this.used = 0;
-    this.hand = 0;
+  /** Drop one page's entry (pmap_remove's invalidation, a flushed temporary mapping). */
+  invalidate(key: number): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.slots.delete(key);
+    // The slot stays in the ring, unreferenced and holding a key nobody looks up: the next replacement takes it.
+    this.keys[slot] = Number.NaN;
+    this.referenced[slot] = 0;
   }
 }

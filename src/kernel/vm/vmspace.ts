@@ -41,6 +41,8 @@ export class VmSpace {
   readonly pmap = new Map<number, number>();
   /** Pages whose mapping is writable (private file pages are read-only until copied). */
   readonly writable = new Set<number>();
+  /** This pmap's page-table pages, by the span of virtual addresses each maps. */
+  readonly ptPages = new Map<number, number>();
   /** Next address for mappings placed by the kernel (mmap with no hint). */
   private nextMmap: number;
 
