@@ -30,6 +30,7 @@ import { GNU_LAYOUT } from '../dd/gnu.js';
 import type { DdOperands } from '../dd/operands.js';
 import { runDd, type DdRun } from '../dd/run.js';
 import { hostBaseProfile } from './host-base.js';
+import { psPerUnit, sig4, termParam } from './terms.js';
 
 type Raw = Record<string, any>;
 
@@ -446,24 +447,10 @@ export interface HostFitReport {
   notes: string[];
 }
 
-function termParam(raw: Raw, term: string): Param {
-  if (term in raw.costs) return raw.costs[term];
-  const m = raw.machine;
-  if (term === 'mem.stream_write') return m.memory.stream_write_ns_per_line;
-  if (term === 'mem.stream_read') return m.memory.stream_read_ns_per_line;
-  if (term === 'mem.latency') return m.memory.latency_ns;
-  const [level, kind] = term.split('.');
-  const c = (m.caches as Raw[]).find((x) => x.name === level);
-  if (c && kind === 'stream') return c.stream_cycles_per_line;
-  if (c && kind === 'hit') return c.hit_cycles;
-  throw new Error(`no profile parameter for '${term}'`);
-}
-
+/** Nanoseconds per unit of a parameter's value. */
 function nsPerUnit(raw: Raw, p: Param): number {
-  return p.unit === 'cycles' ? 1e9 / raw.machine.clock_hz.value : 1;
+  return psPerUnit(raw, p) / 1000;
 }
-
-const sig4 = (x: number) => (x === 0 ? 0 : Number(x.toPrecision(4)));
 
 /**
  * The last-level cache as one core sees it: when the read sweep runs at memory speed
@@ -605,8 +592,9 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
     raw.userland.startup_user_pages = {
       value: pages,
       unit: 'pages',
-      source: 'measured',
-      from: `${data.dd.method === 'perf-stat' ? 'perf minor-faults' : 'wait4 ru_minflt'} of GNU dd bs=512 count=0 (median ${measuredFaults}) minus the ${modelled - pages} faults the model takes by mechanism (execve, padzero, reads into fresh pages)`,
+      source: 'fitted',
+      residual: 0,
+      from: `solved from ${data.dd.method === 'perf-stat' ? 'perf minor-faults' : 'wait4 ru_minflt'} of GNU dd bs=512 count=0 (median ${measuredFaults}) minus the ${modelled - pages} faults the model takes by mechanism (execve, padzero, reads into fresh pages)`,
       note: 'pages first touched in user mode by ld.so, libc, the stack, the heap and the locale files',
     };
   }
