@@ -5,14 +5,15 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { FitError } from '../costmodel/fit.js';
 import { HostMeasureError } from '../costmodel/host/probe.js';
 import { profilePath, validateProfile } from '../costmodel/profile.js';
 import { ValidationError } from '../costmodel/validate.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
-import { ensureWritableDir, writeFileAtomic } from './output.js';
+import { parsePath } from './common.js';
+import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 
 interface HostOptions {
   quick?: boolean;
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     .description("measure this Linux machine and fit its profile (Linux kernel path, GNU dd, glibc); --check compares real dd runs with the model")
     .option('--quick', 'few sizes and repeats (CI: under 30 s)')
     .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults')
-    .option('--out <path>', 'profile to write (or, with --check, to check)', profilePath('host'))
+    .addOption(new Option('--out <path>', 'profile to write (or, with --check, to check)').argParser(parsePath('--out')).default(profilePath('host')))
     .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
     .option('--json', 'print the report as JSON')
     .action((opts: HostOptions) => (opts.check ? check(opts) : calibrateHost(opts)));
@@ -116,9 +117,15 @@ function calibrateHost(opts: HostOptions): void {
 function check(opts: HostOptions): void {
   const path = opts.out!;
   if (!existsSync(path)) throw new UsageError('--out', `no host profile at ${path}`, "a profile written by 'l41sim calibrate host' (run it first)");
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError('--out', `cannot read ${path} (${describeOsError(e)})`, "a profile written by 'l41sim calibrate host'");
+  }
   let profile;
   try {
-    profile = validateProfile(JSON.parse(readFileSync(path, 'utf8')), basename(path, '.json'));
+    profile = validateProfile(JSON.parse(text), basename(path, '.json'));
   } catch (e) {
     if (e instanceof ValidationError) throw new UsageError(e.path, e.problem, e.expected);
     if (e instanceof SyntaxError) throw new UsageError('--out', `${path} is not valid JSON (${e.message})`, 'a profile document');

@@ -6,6 +6,7 @@ import { listProfileNames, loadProfile, type Profile } from '../costmodel/profil
 import { UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../workloads/dd/run.js';
+import { DEFAULT_MAX_EVENTS } from './bounds.js';
 
 export interface RunOptionValues {
   profile: string;
@@ -18,12 +19,12 @@ export interface RunOptionValues {
 }
 
 export const DEFAULT_SEED = '1';
-export const DEFAULT_MAX_EVENTS = 50_000_000;
+export { DEFAULT_MAX_EVENTS };
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
     .option('--profile <name>', `machine profile: ${[...listProfileNames(), 'host'].join(', ')} (see 'l41sim profiles')`, 'lecture')
-    .option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte', DEFAULT_SEED)
+    .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
@@ -37,6 +38,22 @@ export function parseCount(field: string): (text: string) => number {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(field, `${quote(text)} is not a positive whole number`, 'a count such as 1000000');
     return n;
   };
+}
+
+/** A host file or directory path given as an option: not empty (which would mean the working directory). */
+export function parsePath(field: string): (text: string) => string {
+  return (text: string) => {
+    if (text.trim() === '' || text.includes('\u0000')) throw new UsageError(field, `${quote(text)} is not a path`, 'a file or directory path');
+    return text;
+  };
+}
+
+/** A run seed: any text of 1 to 200 printable characters (it is shown in reports and recorded with results). */
+export function parseSeed(text: string): string {
+  if (text === '' || text.length > 200 || /[\u0000-\u001f\u007f]/.test(text)) {
+    throw new UsageError('--seed', `${quote(text)} is not a seed`, 'a word of 1 to 200 printable characters, such as 1 or lecture-a');
+  }
+  return text;
 }
 
 export function parseFeatureList(field: string, text: string | undefined): Feature[] {

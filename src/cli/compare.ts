@@ -6,17 +6,18 @@
 
 import { Command, Option } from 'commander';
 import { loadProfile, listProfileNames, type Profile } from '../costmodel/profile.js';
-import { RuntimeFailure, UsageError } from '../errors.js';
+import { CliError, RuntimeFailure, UsageError } from '../errors.js';
 import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
 import { compareRuns, formatCompare, type Side } from '../workloads/compare.js';
 import { parseOperands } from '../workloads/dd/operands.js';
 import { ddCommand } from '../workloads/dd/report.js';
 import { profileFeatures, runDd } from '../workloads/dd/run.js';
-import { ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
+import { runIoStatic } from '../workloads/io-static.js';
 import { ioStaticCommand } from '../workloads/iostatic/options.js';
-import { DEFAULT_MAX_EVENTS, DEFAULT_SEED, parseCount, parseFeatureList } from './common.js';
+import { checkBound, ddEstimate, ioStaticEstimate } from './bounds.js';
+import { DEFAULT_MAX_EVENTS, DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
 import { addDdOperandOptions, type DdOperandValues } from './workload-dd.js';
-import { addIoStaticFlags, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
+import { addIoStaticFlags, checkIoStaticProfile, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
 
 interface CompareOptionValues {
   profile: string;
@@ -42,7 +43,7 @@ function addCompareOptions(cmd: Command): Command {
   const hooks = FEATURE_NAMES.join(', ');
   return cmd
     .option('--profile <name>', `machine profile of both runs: ${[...listProfileNames(), 'host'].join(', ')}`, 'lecture')
-    .option('--seed <seed>', 'run seed of both runs', DEFAULT_SEED)
+    .addOption(new Option('--seed <seed>', 'run seed of both runs').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `the variant: switch these hooks on (comma-separated: ${hooks})`)
     .option('--disable <hooks>', 'the variant: switch these hooks off')
     .option('--baseline-enable <hooks>', "the baseline: hooks on besides the profile's kernel options")
@@ -59,7 +60,7 @@ function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec }
   const baseFeatures = profileFeatures(profile);
   for (const f of parseFeatureList('--baseline-enable', opts.baselineEnable)) baseFeatures.add(f);
   for (const f of parseFeatureList('--baseline-disable', opts.baselineDisable)) baseFeatures.delete(f);
-  const variantProfile = opts.variantProfile === undefined ? profile : loadProfile(opts.variantProfile);
+  const variantProfile = opts.variantProfile === undefined ? profile : loadProfileAs('--variant-profile', opts.variantProfile);
   if (variantProfile.kernel !== profile.kernel) {
     throw new UsageError('--variant-profile', `profile '${variantProfile.name}' runs the ${variantProfile.kernel} kernel path and '${profile.name}' the ${profile.kernel} one`, 'a profile with the same kernel, so steps compare');
   }
@@ -76,6 +77,16 @@ function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec }
     base: { profile, features: baseFeatures, coldCache: cold },
     variant: { profile: variantProfile, features: variantFeatures, coldCache: cold || (opts.variantColdCache ?? false) },
   };
+}
+
+/** loadProfile, with its errors about the name naming `field` instead of --profile. */
+function loadProfileAs(field: string, name: string): Profile {
+  try {
+    return loadProfile(name);
+  } catch (e) {
+    if (e instanceof CliError && e.field === '--profile') throw new UsageError(field, e.problem, e.expected);
+    throw e;
+  }
 }
 
 function summary(s: SideSpec, headline: Record<string, number>): Side['summary'] {
@@ -99,8 +110,7 @@ export function register(program: Command): void {
   dd.action((opts: CompareOptionValues & DdOperandValues) => {
     const op = parseOperands({ ...opts, bs: opts.bs ?? (opts.ibs === undefined && opts.obs === undefined ? '10m' : undefined) });
     const { base, variant } = sides(opts);
-    const estimate = 200 + 2 * ((op.count ?? 0) + op.skip) + Math.ceil((op.ibs + op.obs) / 4096);
-    if (estimate > opts.maxEvents) throw new UsageError('--count', `this run needs about ${estimate} simulated events, more than --max-events ${opts.maxEvents}`, 'fewer blocks, or a larger --max-events');
+    checkBound({ ...ddEstimate(op, { ...base, seed: opts.seed }, 2), what: 'runs of dd (baseline and variant)' }, opts.maxEvents, '--count', 'fewer blocks');
     const run = (s: SideSpec) => {
       const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents });
       if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
@@ -116,8 +126,9 @@ export function register(program: Command): void {
   io.action((path: string, opts: CompareOptionValues & IoStaticOptionValues) => {
     const o = ioStaticFromFlags(opts, path);
     const { base, variant } = sides(opts);
-    const estimate = ioStaticEventEstimate(o, base.profile.machine.page_bytes.value);
-    if (estimate > opts.maxEvents) throw new UsageError('-b', `this run needs about ${estimate} simulated events, more than --max-events ${opts.maxEvents}`, 'a larger buffer, a smaller total, or a larger --max-events');
+    checkIoStaticProfile(o, base.profile, base.coldCache, '--profile');
+    checkIoStaticProfile(o, variant.profile, variant.coldCache, '--variant-profile');
+    checkBound({ ...ioStaticEstimate(o, { ...base, seed: opts.seed }, 2), what: 'runs of io-static (baseline and variant)' }, opts.maxEvents, '-b', 'a larger buffer or a smaller total');
     const run = (s: SideSpec): Side => {
       const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents });
       const rep = r.report;

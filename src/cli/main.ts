@@ -16,7 +16,8 @@
 // internal error, 2 usage error (including `l41sim` with no arguments, which prints the
 // help on stderr).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -26,6 +27,7 @@ import { register as registerCalibrateHost } from './calibrate-host.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerProfiles } from './profiles.js';
 import { register as registerSweep } from './sweep.js';
+import type { ThreadData } from './thread.js';
 import { register as registerWorkload } from './workload.js';
 
 /** The subcommands, in the order `--help` lists them. */
@@ -48,9 +50,57 @@ Add --debug to any command to see stack traces of errors.`;
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', quietOnEpipe);
   process.stderr.on('error', quietOnEpipe);
-  const code = await run(argv);
+  const code = simulates(argv.slice(2)) ? await runOnThread(argv) : await run(argv);
   // An action may have set process.exitCode itself; do not turn its failure into success.
   if (code !== 0) process.exitCode = code;
+}
+
+/** Commands whose work is one long synchronous simulation: they run on a worker thread. */
+const SIMULATING_COMMANDS = new Set(['workload', 'compare']);
+
+/** True when the command line names a simulating command (the first word that is not an option). */
+function simulates(args: string[]): boolean {
+  if (process.env.L41SIM_NO_THREAD === '1') return false;
+  const first = args.find((a) => !a.startsWith('-') || a === '--');
+  return first !== undefined && SIMULATING_COMMANDS.has(first);
+}
+
+/**
+ * Run `argv` on a worker thread (src/cli/thread.ts) and return its exit code. A
+ * simulation is synchronous and a thread running one handles no signals, so this
+ * thread takes SIGINT instead: the first sets the flag the run polls between events
+ * (it stops and says where it got to, exit 1); a second ends the process at once (exit 130).
+ */
+async function runOnThread(argv: string[]): Promise<number> {
+  const entry = new URL('./thread.js', import.meta.url);
+  if (!existsSync(fileURLToPath(entry))) return run(argv); // running from the TypeScript sources
+  const interrupt = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(entry, { workerData: { argv, interrupt } satisfies ThreadData });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      process.stderr.write('l41sim: interrupted again: stopped without waiting for the run\n');
+      process.exit(130);
+    }
+    Atomics.store(interrupt, 0, 1);
+    worker.postMessage('SIGINT');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await new Promise<number>((resolve) => {
+      let code: number | undefined;
+      worker.on('message', (m: { exitCode?: unknown }) => {
+        if (typeof m?.exitCode === 'number') code = m.exitCode;
+      });
+      worker.on('error', (err) => {
+        code = report(err, wantsDebug(argv.slice(2)));
+      });
+      worker.on('exit', (exitCode) => resolve(code !== undefined && code !== 0 ? code : exitCode !== 0 ? exitCode : (code ?? 1)));
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /**
@@ -62,6 +112,7 @@ export async function run(argv: string[], registers: ReadonlyArray<(program: Com
   const debug = wantsDebug(argv.slice(2));
   try {
     const program = createProgram(registers);
+    checkHelpTopic(program, argv.slice(2));
     await program.parseAsync(argv, { from: 'node' });
     return 0;
   } catch (err) {
@@ -95,6 +146,29 @@ export function createProgram(registers: ReadonlyArray<(program: Command) => voi
 
   configureTree(program);
   return program;
+}
+
+/**
+ * `l41sim [group] help <command...>`: commander prints the whole help on stderr for a
+ * topic it does not know (and ignores words past a known one); refuse those in one line.
+ */
+function checkHelpTopic(program: Command, args: string[]): void {
+  const words = args.filter((a) => a !== '--debug');
+  const find = (cmd: Command, word: string) => cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+  let cmd = program;
+  let i = 0;
+  // The command path before `help` (commander judges anything else).
+  for (; i < words.length && words[i] !== 'help'; i += 1) {
+    const sub = find(cmd, words[i]!);
+    if (!sub) return;
+    cmd = sub;
+  }
+  for (const word of words.slice(i + 1)) {
+    if (word.startsWith('-') || word === 'help') return; // options, or help on help: commander's to judge
+    const sub = find(cmd, word);
+    if (!sub) throw unknownCommand(cmd, word);
+    cmd = sub;
+  }
 }
 
 /** Reached when no subcommand matched: no arguments, an unknown command or an unknown option. */

@@ -4,6 +4,8 @@
 // it to disk and renames it over the destination, so a reader (or a resumed sweep)
 // sees the old file or the new one, never half of one. A failure removes the
 // temporary file and is reported as a RuntimeFailure naming the path and the OS error.
+// A destination that is a device or FIFO (/dev/stdout, /dev/null) is written into
+// instead: renaming over it would replace the device node.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,6 +20,12 @@ import { RuntimeFailure } from '../errors.js';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, field?: string): void {
   const where = field === undefined ? path : `${field} ${path}`;
+  if (existingKind(path) === 'special') {
+    // A device, FIFO or socket (/dev/stdout, /dev/null, a pipe): write into it. Renaming a
+    // file over it would replace the device node itself (as root, /dev/null).
+    writeInto(path, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, where);
+    return;
+  }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   let created = false;
@@ -50,6 +58,36 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, field?:
     throw new RuntimeFailure(where, `cannot write (${describeOsError(err)})`, undefined, { cause: err });
   }
   syncDirectory(dirname(path));
+}
+
+/** What is at `path` now: nothing (or unreachable), a regular file, a directory, or something special (a device, FIFO, socket). */
+function existingKind(path: string): 'none' | 'file' | 'directory' | 'special' {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'special';
+  } catch {
+    return 'none';
+  }
+}
+
+/** Write `bytes` into an existing special file (not atomically: there is nothing to rename). */
+function writeInto(path: string, bytes: Uint8Array, where: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+  } catch (err) {
+    throw new RuntimeFailure(where, `cannot write (${describeOsError(err)})`, undefined, { cause: err });
+  } finally {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the write's outcome is what matters
+      }
+    }
+  }
 }
 
 /**
@@ -86,6 +124,31 @@ export function ensureWritableDir(dir: string, field?: string): string {
     // a probe file we cannot remove is harmless and the directory is writable
   }
   return abs;
+}
+
+/**
+ * Check, before a run, that writeFileAtomic(path) can succeed: `path` is not a
+ * directory and its directory exists and takes new files (a probe file is created
+ * and removed; nothing else is left). Throws RuntimeFailure naming `field` otherwise,
+ * so a run is not made only to find its output cannot be kept.
+ */
+export function checkWritableFile(path: string, field: string): void {
+  const where = `${field} ${path}`;
+  const kind = existingKind(path);
+  if (kind === 'directory') throw new RuntimeFailure(where, 'is a directory', 'a file path');
+  if (kind === 'special') return; // written into, not replaced (opening a FIFO here would wait for a reader)
+  const dir = dirname(resolve(path));
+  const probe = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.probe`);
+  try {
+    closeSync(openSync(probe, 'wx', 0o600));
+  } catch (err) {
+    throw new RuntimeFailure(where, `cannot write (${describeOsError(err)})`, undefined, { cause: err });
+  }
+  try {
+    unlinkSync(probe);
+  } catch {
+    // a probe file we cannot remove is harmless
+  }
 }
 
 /** `EACCES: permission denied` from a Node system error; the message otherwise. */

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { listProfileNames, loadProfile, profilePath, type Profile } from '../costmodel/profile.js';
+import { CliError, UsageError } from '../errors.js';
 
 /** Every parameter of a profile, for counting provenance. */
 function params(p: Profile): Param[] {
@@ -49,8 +50,19 @@ export function register(program: Command): void {
     .option('--verbose', "also print each profile's description and what it does not capture")
     .action((opts: { verbose?: boolean }) => {
       const lines: string[] = [];
+      // A profile file that fails validation is listed as such and the others still
+      // are; the command then fails (exit 2) with that file's one-line error.
+      let invalid: CliError | undefined;
       for (const name of listProfileNames()) {
-        const p = loadProfile(name);
+        let p: Profile;
+        try {
+          p = loadProfile(name);
+        } catch (e) {
+          if (!(e instanceof CliError)) throw e;
+          invalid ??= e;
+          lines.push(`${name.padEnd(10)} INVALID: ${e.message}`);
+          continue;
+        }
         const sources = dataSources(p);
         lines.push(`${name.padEnd(10)} ${machine(p)}. ${provenanceSummary(p)}${sources.length ? ` (from ${sources.join(', ')})` : ''}`);
         if (opts.verbose) {
@@ -61,5 +73,6 @@ export function register(program: Command): void {
       if (!existsSync(profilePath('host'))) lines.push(`${'host'.padEnd(10)} not calibrated on this machine (${hostname()}) yet: run 'l41sim calibrate host'`);
       else lines.push(`${'host'.padEnd(10)} = ${basename(profilePath('host'), '.json')}, this machine's profile`);
       process.stdout.write(`${lines.join('\n')}\n`);
+      if (invalid) throw new UsageError(invalid.field, `${invalid.problem} (the other profiles are listed above)`, invalid.expected);
     });
 }

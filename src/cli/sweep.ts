@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { parsePath } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { UsageError } from '../errors.js';
 import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
@@ -72,7 +73,7 @@ export function register(program: Command): void {
     .description('run a workload over a grid of parameters from a JSON config, in parallel and resumably; write CSV, JSON and a plot')
     .argument('<config>', 'the sweep config (JSON; see examples/*.json)')
     .addOption(new Option('--workers <n>', 'worker threads (results are the same for any count)').argParser(parseWorkers).default(defaultWorkers(), 'one per core'))
-    .option('--out-dir <dir>', "where to write the results (default: the config's outputs.dir)")
+    .addOption(new Option('--out-dir <dir>', "where to write the results (default: the config's outputs.dir)").argParser(parsePath('--out-dir')))
     .option('--fresh', 'ignore the results of an earlier run of this config and run every point again')
     .option('--no-plot', 'do not draw the SVG/PNG plot')
     .option('--json', 'print the results document (JSON) instead of the summary and chart')
@@ -84,8 +85,13 @@ export function register(program: Command): void {
       let interrupts = 0;
       const onSigint = () => {
         interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\nl41sim: stopping: the points in flight finish and are kept (Ctrl-C again to quit now)\n');
+        if (interrupts > 1) {
+          process.stderr.write('l41sim: interrupted again: stopped without waiting for the points in flight (finished points are kept)\n');
+          process.exit(130);
+        }
+        // On a terminal, say why the sweep has not stopped yet; the one line that says
+        // where it got to follows when the points in flight are done.
+        if (process.stderr.isTTY === true) process.stderr.write('\r\u001b[Kl41sim: stopping: the points in flight finish and are kept (Ctrl-C again to quit now)\n');
         controller.abort();
       };
       process.on('SIGINT', onSigint);

@@ -4,9 +4,11 @@
 import { Command, Option } from 'commander';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
-import { parseOperands, type DdOperands, type DdOperandText } from '../workloads/dd/operands.js';
+import { parseOperands, type DdOperandText } from '../workloads/dd/operands.js';
 import { DD_TABLES, ddReport, type DdReport, type DdTable } from '../workloads/dd/report.js';
+import { checkBound, ddEstimate } from './bounds.js';
 import { addRunOptions, resolveRun, type RunOptionValues } from './common.js';
+import { checkWritableFile } from './output.js';
 import { addTraceOptions, traceCap, writeTrace, type TraceOptionValues } from './workload-io-static.js';
 
 /** The operand options as commander hands them over: dd's own text, parsed by parseOperands. */
@@ -46,8 +48,11 @@ export function registerDd(workload: Command): void {
     const run = resolveRun(opts);
     const op = parseOperands(opts, run.profile.userland.dd);
     const { tables, scripts } = parseTrace(opts.trace);
-    checkBound(op, opts.maxEvents ?? Infinity);
-    const { report, untraced } = ddReport(op, { ...run, tables, scripts, coldCaches: opts.coldCache ?? false, traceEvents: traceCap(opts) });
+    const coldCache = opts.coldCache ?? false;
+    const runs = 1 + tables.length + scripts.length;
+    checkBound(ddEstimate(op, { ...run, coldCache }, runs), opts.maxEvents ?? Infinity, '--count', runs > 1 ? 'fewer blocks, fewer D scripts (--trace none runs dd once)' : 'fewer blocks');
+    if (opts.traceOut !== undefined) checkWritableFile(opts.traceOut, '--trace-out');
+    const { report, untraced } = ddReport(op, { ...run, tables, scripts, coldCaches: coldCache, maxEvents: opts.maxEvents, traceEvents: traceCap(opts) });
     if (opts.traceOut !== undefined) {
       const td = untraced.kernel.procs[0]!.threads[0]!;
       writeTrace(opts.traceOut, untraced.kernel.steps, {
@@ -80,15 +85,6 @@ function parseTrace(text: string): { tables: DdTable[]; scripts: string[] } {
     else throw new UsageError('--trace', `${quote(t)} is not a script`, `a comma-separated list of ${[...DD_TABLES, ...OTHER_SCRIPTS].join(', ')}, or all, or none`);
   }
   return { tables: [...new Set(tables)], scripts: [...new Set(scripts)] };
-}
-
-/** Refuse runs that would take too long, before running them: events are syscalls and traps. */
-function checkBound(op: DdOperands, maxEvents: number): void {
-  const blocks = (op.count ?? 0) + op.skip;
-  const estimate = 200 + 2 * blocks + Math.ceil((op.ibs + op.obs) / 4096);
-  if (estimate > maxEvents) {
-    throw new UsageError('--count', `this run needs about ${estimate} simulated events, more than --max-events ${maxEvents}`, 'fewer blocks, or a larger --max-events');
-  }
 }
 
 export function formatReport(r: DdReport): string {

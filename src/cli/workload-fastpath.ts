@@ -6,11 +6,13 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadProfile } from '../costmodel/profile.js';
-import { checkFeatures, FeatureError } from '../kernel/features.js';
+import { checkFeatures, FEATURE_KERNELS, FEATURE_NAMES, FeatureError } from '../kernel/features.js';
+import { MAX_SIM_TIME, PS_PER_US, formatTime } from '../events/index.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
 import { parseDdSize } from '../workloads/ddsize.js';
-import { DEFAULT_SEED, parseCount, parseFeatureList } from './common.js';
+import { checkBound } from './bounds.js';
+import { DEFAULT_MAX_EVENTS, DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
 
 interface FastpathOptionValues {
   profile: string;
@@ -22,6 +24,7 @@ interface FastpathOptionValues {
   coldCalls: number;
   gapUs?: number;
   each?: boolean;
+  maxEvents: number;
   json?: boolean;
 }
 
@@ -30,7 +33,7 @@ export function registerFastpath(workload: Command): void {
     .command('fastpath')
     .description('a null syscall (getppid) with every hook off: entry/exit, guards and body, warm and after a 10 MiB copy')
     .option('--profile <name>', "machine profile (see 'l41sim profiles')", 'lecture')
-    .option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte', DEFAULT_SEED)
+    .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', 'switch hooks on for the measurement, comma-separated (default: none, the fast path)')
     .option('--trace <scripts>', `DTrace scripts running during the measurement, comma-separated: ${SCRIPT_NAMES.join(', ')}`)
     .addOption(new Option('--calls <n>', 'back-to-back warm calls (the first two are not averaged)').argParser(parseCount('--calls')).default(100))
@@ -38,6 +41,7 @@ export function registerFastpath(workload: Command): void {
     .addOption(new Option('--cold-calls <n>', 'cold calls, each after its own copy').argParser(parseCount('--cold-calls')).default(3))
     .addOption(new Option('--gap-us <n>', 'user-mode time between the warm calls, microseconds (lets clock ticks post the signals/suspend hooks\' work)').argParser(parseCount('--gap-us')))
     .option('--each', 'also measure each hook switched on alone, and show where its cost lands')
+    .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of the table')
     .action((opts: FastpathOptionValues) => {
       const profile = loadProfile(opts.profile);
@@ -52,6 +56,22 @@ export function registerFastpath(workload: Command): void {
       const copyBytes = opts.copy === '0' ? 0 : parseDdSize('--copy', opts.copy, { min: 1, max: 1 << 30 });
       if (opts.calls > 1_000_000) throw new UsageError('--calls', `${opts.calls} is more calls than the measurement needs`, 'at most 1000000');
       if (opts.coldCalls > 100) throw new UsageError('--cold-calls', `${opts.coldCalls} copies is more than the measurement needs`, 'at most 100');
+      const gapUs = opts.gapUs ?? 0;
+      // The warm calls' user-mode gaps alone must fit in the engine's time range (with room for the rest).
+      if (gapUs * PS_PER_US * opts.calls > MAX_SIM_TIME / 2) {
+        throw new UsageError('--gap-us', `${opts.calls} calls ${gapUs} us apart take ${formatTime(gapUs * PS_PER_US * opts.calls)} of simulated time, more than the engine represents (${formatTime(MAX_SIM_TIME)})`, 'fewer --calls or a smaller --gap-us');
+      }
+      // Events: start-up, one per call, one per page of each cold copy; --each runs once per hook more.
+      const pageBytes = profile.machine.page_bytes.value;
+      const hooks = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(profile.kernel) && !features.has(f)).length;
+      const eachRuns = opts.each ? hooks + 3 : 0; // each hook, the D script, and the baselines
+      const events = 200 + opts.calls + (copyBytes > 0 ? opts.coldCalls * (2 + Math.ceil(copyBytes / pageBytes)) : 0);
+      checkBound(
+        { events: Math.ceil((events + eachRuns * (200 + opts.calls)) / (1 + eachRuns)), runs: 1 + eachRuns, what: 'runs of the measurement (--each runs it once per hook)', simulatedPs: () => undefined },
+        opts.maxEvents,
+        '--calls',
+        'fewer --calls, --cold-calls or a smaller --copy',
+      );
       const { report } = fastpathReport({
         profile,
         seed: opts.seed,
@@ -61,7 +81,7 @@ export function registerFastpath(workload: Command): void {
         copyBytes,
         coldRounds: opts.coldCalls,
         each: opts.each ?? false,
-        userGapNs: (opts.gapUs ?? 0) * 1000,
+        userGapNs: gapUs * 1000,
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatFastpath(report));
     });

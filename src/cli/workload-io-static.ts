@@ -5,13 +5,15 @@
 // that every workload command shares.
 
 import { Command, Option } from 'commander';
+import type { Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import { chromeTrace, chromeTraceJson, type TraceExportOptions } from '../kernel/trace-export.js';
 import type { StepLedger } from '../kernel/steps.js';
-import { formatIoStatic, ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
+import { formatIoStatic, runIoStatic } from '../workloads/io-static.js';
 import { IO_STATIC_USAGE, parseIoStatic, type IoStaticOptions } from '../workloads/iostatic/options.js';
-import { addRunOptions, parseCount, resolveRun, type RunOptionValues } from './common.js';
-import { writeFileAtomic } from './output.js';
+import { addRunOptions, parseCount, parsePath, resolveRun, type RunOptionValues } from './common.js';
+import { checkBound, ioStaticEstimate } from './bounds.js';
+import { checkWritableFile, writeFileAtomic } from './output.js';
 
 export interface IoStaticOptionValues {
   c?: boolean;
@@ -45,6 +47,15 @@ export function ioStaticFromFlags(opts: IoStaticOptionValues, path: string): IoS
   return parseIoStatic({ create: opts.c, read: opts.r, write: opts.w, bare: opts.B, direct: opts.d, quiet: opts.q, fsync: opts.s, verbose: opts.v, buffer: opts.b, total: opts.t, path });
 }
 
+/** Refuse, before running, what the profile's kernel path does not model: fsync, and storage I/O for a cold file, on Linux. */
+export function checkIoStaticProfile(o: IoStaticOptions, profile: Profile, coldCache: boolean, field = '--profile'): void {
+  if (profile.kernel !== 'linux') return;
+  if (o.fsync) throw new UsageError('-s', `fsync(2) is not modelled on the Linux kernel path (${field} ${profile.name})`, 'no -s on a Linux profile');
+  if (coldCache && o.mode !== 'create' && !o.path.startsWith('/dev/')) {
+    throw new UsageError('--cold-cache', `the Linux kernel path models no storage I/O, so ${o.path} cannot start uncached (${field} ${profile.name})`, 'a FreeBSD profile, a device, or no --cold-cache');
+  }
+}
+
 export interface TraceOptionValues {
   traceOut?: string;
   traceEvents: number;
@@ -55,7 +66,7 @@ export const DEFAULT_TRACE_EVENTS = 100_000;
 /** --trace-out and --trace-events, for the workload commands. */
 export function addTraceOptions(cmd: Command): Command {
   return cmd
-    .option('--trace-out <file>', 'write the simulated timeline (syscalls, steps, traps, faults, user time) as a Chrome trace (opens in Perfetto)')
+    .addOption(new Option('--trace-out <file>', 'write the simulated timeline (syscalls, steps, traps, faults, user time) as a Chrome trace (opens in Perfetto)').argParser(parsePath('--trace-out')))
     .addOption(new Option('--trace-events <n>', 'at most this many events in the trace file').argParser(parseCount('--trace-events')).default(DEFAULT_TRACE_EVENTS));
 }
 
@@ -86,11 +97,11 @@ export function registerIoStatic(workload: Command): void {
     if (path === undefined) throw new UsageError('path', 'no path given', `a file or device; usage: io-static -c|-r|-w [-Bdqsv] [-b buffersize] [-t totalsize] path`);
     const o = ioStaticFromFlags(opts, path);
     const run = resolveRun(opts);
-    const estimate = ioStaticEventEstimate(o, run.profile.machine.page_bytes.value);
-    if (estimate > (opts.maxEvents ?? Infinity)) {
-      throw new UsageError('-b', `this run needs about ${estimate} simulated events, more than --max-events ${opts.maxEvents}`, 'a larger buffer, a smaller total, or a larger --max-events');
-    }
-    const r = runIoStatic(o, { ...run, coldCache: opts.coldCache ?? false, traceEvents: traceCap(opts), maxEvents: opts.maxEvents });
+    const coldCache = opts.coldCache ?? false;
+    checkIoStaticProfile(o, run.profile, coldCache);
+    checkBound(ioStaticEstimate(o, { ...run, coldCache }, 1), opts.maxEvents ?? Infinity, '-b', 'a larger buffer or a smaller total');
+    if (opts.traceOut !== undefined) checkWritableFile(opts.traceOut, '--trace-out');
+    const r = runIoStatic(o, { ...run, coldCache, traceEvents: traceCap(opts), maxEvents: opts.maxEvents });
     if (opts.traceOut !== undefined) {
       writeTrace(opts.traceOut, r.kernel.steps, {
         pid: r.pid,

@@ -232,11 +232,18 @@ export function loadProfile(name: string): Profile {
     }
     throw new ValidationError('--profile', `no profile named '${name}'`, `one of ${[...listProfileNames(), 'host'].join(', ')}`);
   }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ValidationError(path, `cannot read the profile (${e.code ?? e.message})`, 'a readable profile document (JSON)');
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new ValidationError(path, `not valid JSON (${(err as Error).message})`, 'a profile document');
+    throw new ValidationError(path, `not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`, 'a profile document');
   }
   return validateProfile(raw, name);
 }

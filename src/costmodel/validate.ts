@@ -16,7 +16,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export function describe(value: unknown): string {
   if (value === undefined) return 'missing';
-  const text = JSON.stringify(value);
+  // JSON.stringify shows these as null (1e400 parses to Infinity): show what they are.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 

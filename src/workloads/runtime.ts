@@ -4,7 +4,8 @@
 // it models (`const fd = yield* u.sys('openat', {...})`); each action runs on the
 // thread's CPU and then hands the time it took to the engine.
 
-import { Resource, Simulation, SimulationBoundError } from '../events/index.js';
+import { RuntimeFailure } from '../errors.js';
+import { MAX_SIM_TIME, Resource, SimTimeOverflowError, Simulation, SimulationBoundError, formatTime } from '../events/index.js';
 import { Mode } from '../kernel/cpu.js';
 import type { Kernel, SyscallArgs } from '../kernel/kernel.js';
 import { AccessKind } from '../kernel/machine/cache.js';
@@ -19,6 +20,56 @@ export interface ProcessResult {
   endPs: number;
   /** Lines the modelled program wrote to its standard error. */
   stderr: string[];
+  /** Engine events the run executed. */
+  events: number;
+}
+
+// ---- Interrupts and bounds ---------------------------------------------------
+//
+// A run is synchronous: while it runs, the thread that runs it handles no signals.
+// The CLI therefore runs simulations on a worker thread and, on SIGINT, sets a
+// shared flag (setInterruptFlag); runProgram polls it before every event and stops
+// the run with RunInterrupted, saying how far it got.
+
+let interruptFlag: Int32Array | undefined;
+
+/** Poll `flag[0]` (non-zero: stop) in every later runProgram on this thread; undefined stops polling. */
+export function setInterruptFlag(flag: Int32Array | undefined): void {
+  interruptFlag = flag;
+}
+
+function interruptPending(): boolean {
+  return interruptFlag !== undefined && Atomics.load(interruptFlag, 0) !== 0;
+}
+
+/** The run was stopped by an interrupt (SIGINT): exit 1 with where it got to. */
+export class RunInterrupted extends RuntimeFailure {
+  constructor(
+    readonly program: string,
+    /** Simulated time the run got to, from its start (ps). */
+    readonly simulatedPs: number,
+    readonly events: number,
+  ) {
+    super('', `interrupted at simulated time ${formatTime(simulatedPs)} after ${events} events (${program} did not finish; nothing was written)`);
+  }
+}
+
+/** The run's simulated time passed what the engine represents (MAX_SIM_TIME, about 9007 s): exit 1. */
+export class RunTooLong extends RuntimeFailure {
+  constructor(readonly program: string) {
+    super('', `${program} ran past the longest simulated time the engine represents (${formatTime(MAX_SIM_TIME)})`, 'a shorter run (fewer or smaller blocks, fewer slow hooks such as ptrace)');
+  }
+}
+
+/** The run needed more events than its bound although its estimate was within it: exit 1, naming the option that raises it. */
+export class RunBoundExceeded extends RuntimeFailure {
+  constructor(
+    readonly program: string,
+    readonly limit: number,
+    readonly simulatedPs: number,
+  ) {
+    super('--max-events', `${program} needed more than ${limit} events (it got to simulated time ${formatTime(simulatedPs)}, more than estimated before the run)`, `a larger --max-events (max_events in a sweep config)`);
+  }
 }
 
 export class UserProcess {
@@ -115,11 +166,19 @@ export function runProgram(
   program: (u: UserProcess) => Program,
   bounds: { maxEvents: number },
 ): ProcessResult {
-  const sim = new Simulation({ seed: k.options.seed, maxEvents: bounds.maxEvents });
-  const cpu0 = new Resource(sim, 1, 'cpu0');
   const td = u.td;
   let startPs = 0;
   let endPs = 0;
+  // The flag is looked at before every event (an atomic load: nothing next to an
+  // event's work); one event (a syscall copying a large block) is not cut short.
+  const sim = new Simulation({
+    seed: k.options.seed,
+    maxEvents: bounds.maxEvents,
+    onEvent: () => {
+      if (interruptPending()) throw new RunInterrupted(td.proc.comm, Math.max(0, td.cpu.t - startPs), sim.eventCount - 1);
+    },
+  });
+  const cpu0 = new Resource(sim, 1, 'cpu0');
   sim.process(
     (function* () {
       yield cpu0.request();
@@ -133,11 +192,16 @@ export function runProgram(
     })(),
     td.proc.comm,
   );
+  if (interruptPending()) throw new RunInterrupted(td.proc.comm, 0, 0);
   try {
     sim.run();
   } catch (e) {
+    if (e instanceof RunInterrupted) throw e;
+    if (e instanceof SimulationBoundError && e.bound === 'events') throw new RunBoundExceeded(td.proc.comm, e.limit, Math.max(0, td.cpu.t - startPs));
     if (e instanceof SimulationBoundError) throw e;
-    throw (e as { cause?: unknown }).cause ?? e;
+    const cause = (e as { cause?: unknown }).cause ?? e;
+    if (cause instanceof SimTimeOverflowError) throw new RunTooLong(td.proc.comm);
+    throw cause;
   }
-  return { exitStatus: u.exitStatus ?? 0, startPs, endPs, stderr: u.stderr };
+  return { exitStatus: u.exitStatus ?? 0, startPs, endPs, stderr: u.stderr, events: sim.eventCount };
 }

@@ -41,7 +41,7 @@ import {
   expectString,
 } from '../../costmodel/validate.js';
 import { CliError } from '../../errors.js';
-import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
+import { FEATURE_NAMES, FeatureError, checkFeatures, isFeature, type Feature } from '../../kernel/features.js';
 import { DEFAULT_MAX_EVENTS, profileFeatures } from '../dd/run.js';
 import { WORKLOAD_NAMES, normaliseParam, workloadDef, type ParamKind, type ParamValue, type WorkloadName } from './workloads.js';
 
@@ -49,7 +49,10 @@ import { WORKLOAD_NAMES, normaliseParam, workloadDef, type ParamKind, type Param
 export const MAX_POINTS = 100_000;
 
 /** Keys that belong to the run rather than the workload; they may be fixed or swept too. */
-const RUN_PARAMS: Record<string, ParamKind | 'hooks'> = { profile: 'string', enable: 'hooks', cold_cache: 'boolean' };
+const RUN_PARAMS: Record<string, Kind> = { profile: 'profile', enable: 'hooks', cold_cache: 'boolean' };
+
+/** A parameter's kind: a workload's, or one of the run's own (hooks, a profile name). */
+type Kind = ParamKind | 'hooks' | 'profile';
 
 export interface PlotSpec {
   x: string;
@@ -99,10 +102,11 @@ export interface SweepPoint {
 
 const TOP_KEYS = ['name', 'description', 'workload', 'profile', 'fixed', 'sweep', 'seeds', 'repeats', 'enable', 'disable', 'cold_cache', 'max_events', 'outputs', '$schema', 'comment'] as const;
 
-function kindOf(workload: WorkloadName, name: string, path: string): ParamKind | 'hooks' {
-  const run = RUN_PARAMS[name];
-  if (run) return run;
-  const spec = workloadDef(workload).params[name];
+function kindOf(workload: WorkloadName, name: string, path: string): Kind {
+  // Own keys only: a config's "constructor" or "toString" is not a parameter.
+  if (Object.hasOwn(RUN_PARAMS, name)) return RUN_PARAMS[name]!;
+  const params = workloadDef(workload).params;
+  const spec = Object.hasOwn(params, name) ? params[name] : undefined;
   if (!spec) {
     const known = [...Object.keys(workloadDef(workload).params), ...Object.keys(RUN_PARAMS)];
     throw new ValidationError(path, `'${name}' is not a parameter of ${workload}`, `one of ${known.join(', ')}`);
@@ -121,7 +125,8 @@ function hooksText(value: unknown, path: string): string {
   return [...new Set(out)].sort().join(',');
 }
 
-function normalise(kind: ParamKind | 'hooks', value: unknown, path: string): ParamValue {
+function normalise(kind: Kind, value: unknown, path: string): ParamValue {
+  if (kind === 'profile') return expectString(value, path, 'a profile name such as lecture, bbb or host');
   return kind === 'hooks' ? hooksText(value, path) : normaliseParam(kind, value, path);
 }
 
@@ -130,7 +135,7 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 /** The values of one swept parameter: a list, a range, or powers of two. */
-function sweptValues(kind: ParamKind | 'hooks', raw: unknown, path: string): { values: ParamValue[]; paths: string[]; doubling: boolean } {
+function sweptValues(kind: Kind, raw: unknown, path: string): { values: ParamValue[]; paths: string[]; doubling: boolean } {
   if (Array.isArray(raw) || (typeof raw === 'object' && raw !== null && 'list' in raw)) {
     const listPath = Array.isArray(raw) ? path : `${path}.list`;
     if (!Array.isArray(raw)) expectKeys(raw as Record<string, unknown>, path, ['list']);
@@ -202,7 +207,7 @@ export function validateSweepConfig(raw: unknown, origin = 'config.json'): Sweep
   const sweepRaw = obj.sweep === undefined ? {} : expectObject(obj.sweep, 'sweep');
   const swept: SweepConfig['swept'] = [];
   for (const [name, v] of Object.entries(sweepRaw)) {
-    if (name in fixedRaw || (name === 'profile' && obj.profile !== undefined) || (name === 'cold_cache' && obj.cold_cache !== undefined)) {
+    if (Object.hasOwn(fixedRaw, name) || (name === 'profile' && obj.profile !== undefined) || (name === 'cold_cache' && obj.cold_cache !== undefined)) {
       throw new ValidationError(`sweep.${name}`, 'is also fixed', 'each parameter either fixed or swept');
     }
     swept.push({ name, ...sweptValues(kindOf(workload, name, `sweep.${name}`), v, `sweep.${name}`) });
@@ -250,16 +255,20 @@ function parseOutputs(raw: unknown, workload: WorkloadName, swept: SweepConfig['
     plot: null,
   };
   if (obj.plot === false) return out;
+  // A plot asked for (true, or an object) must have something to plot against; the default may quietly have none.
+  const asked = obj.plot !== undefined;
   const plot = obj.plot === undefined || obj.plot === true ? {} : expectObject(obj.plot, 'outputs.plot');
   expectKeys(plot, 'outputs.plot', ['x', 'y', 'series', 'log_x', 'log_y', 'svg', 'png']);
   const sweptNames = swept.map((s) => s.name);
   let x: string;
   if (plot.x === undefined) {
     const numeric = swept.find((s) => s.values.every((v) => typeof v === 'number') && s.values.length > 1);
+    if (!numeric && asked) throw new ValidationError('outputs.plot', 'nothing to plot against: no swept size or count has two values or more', 'a sweep of a size or count, or "plot": false');
     if (!numeric) return out; // nothing to plot against
     x = numeric.name;
   } else {
-    x = expectOneOf(plot.x, 'outputs.plot.x', sweptNames.length > 0 ? sweptNames : ['(a swept parameter)']);
+    if (sweptNames.length === 0) throw new ValidationError('outputs.plot.x', `${describe(plot.x)} is not swept (the config sweeps nothing)`, 'a swept size or count, or "plot": false');
+    x = expectOneOf(plot.x, 'outputs.plot.x', sweptNames);
   }
   const xs = swept.find((s) => s.name === x)!;
   if (!xs.values.every((v) => typeof v === 'number')) throw new ValidationError('outputs.plot.x', `'${x}' is not numeric`, 'a swept size or count');
@@ -325,12 +334,25 @@ export function expandPoints(config: SweepConfig, profiles: Map<string, { profil
     const params: Record<string, ParamValue> = {};
     for (const name of Object.keys(def.params)) if (c.values[name] !== undefined) params[name] = c.values[name]!;
     const options = def.options(params, c.paths);
+    // Combinations the profile's kernel path cannot run are refused here, not when the point runs.
+    try {
+      checkFeatures(prof.profile.kernel, features, profileName);
+    } catch (e) {
+      if (!(e instanceof FeatureError)) throw e;
+      throw new ValidationError(c.paths.enable ?? 'enable', e.problem, e.expected);
+    }
+    const coldCache = c.values.cold_cache === true;
+    if (config.workload === 'io-static' && prof.profile.kernel === 'linux') {
+      if (params.fsync === true) throw new ValidationError(c.paths.fsync ?? 'fsync', `fsync(2) is not modelled on the Linux kernel path (profile '${profileName}')`, 'fsync false on a Linux profile');
+      if (coldCache && params.mode !== 'create' && !String(params.path).startsWith('/dev/')) {
+        throw new ValidationError(c.paths.cold_cache ?? 'cold_cache', `the Linux kernel path (profile '${profileName}') models no storage I/O, so ${String(params.path)} cannot start uncached`, 'a FreeBSD profile, a device, or cold_cache false');
+      }
+    }
     const events = def.events(options, prof.profile.machine.page_bytes.value);
     if (events > config.maxEvents) {
       const at = config.swept.map((s) => c.paths[s.name]).find((p) => p !== undefined) ?? 'max_events';
       throw new ValidationError(at, `this point needs about ${events} simulated events, more than max_events ${config.maxEvents}`, 'a smaller run, or a larger max_events');
     }
-    const coldCache = c.values.cold_cache === true;
     for (const seed of config.seeds) {
       for (let repeat = 0; repeat < config.repeats; repeat++) {
         const runSeed = repeat === 0 ? seed : `${seed}/r${repeat}`;

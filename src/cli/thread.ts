@@ -1,0 +1,26 @@
+// The worker-thread side of `l41sim`: main() runs the commands that simulate (workload,
+// compare) on a worker thread, so that the main thread, which alone receives signals,
+// stays free to take SIGINT. It tells this thread through a shared flag, which
+// runProgram polls between events (a run stops with "interrupted at simulated time X
+// after N events"), and through a message, which is re-emitted here as the process's
+// SIGINT for any command listening for it.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { setInterruptFlag } from '../workloads/runtime.js';
+import { run } from './main.js';
+
+export interface ThreadData {
+  /** The command line, as process.argv: node, script, arguments... */
+  argv: string[];
+  /** [0] becomes non-zero on SIGINT. */
+  interrupt: Int32Array;
+}
+
+const data = workerData as ThreadData;
+setInterruptFlag(data.interrupt);
+parentPort?.on('message', (m: unknown) => {
+  if (m === 'SIGINT' && process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+});
+parentPort?.unref(); // the thread ends when the command does, not when the port closes
+const exitCode = await run(data.argv);
+parentPort?.postMessage({ exitCode });
