@@ -9,7 +9,7 @@ import type { Profile } from '../costmodel/profile.js';
 import { UsageError } from '../errors.js';
 import { MAX_SIM_TIME, formatTime } from '../events/index.js';
 import type { Feature } from '../kernel/features.js';
-import type { DdOperands } from '../workloads/dd/operands.js';
+import { ddEventEstimate, type DdOperands } from '../workloads/dd/operands.js';
 import { runDd } from '../workloads/dd/run.js';
 import { ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
 import type { IoStaticOptions } from '../workloads/iostatic/options.js';
@@ -71,14 +71,11 @@ function extrapolate(n: number, runBlocks: (blocks: number) => number): number {
 /** Test runs are bounded too: a few blocks, a generous event cap. */
 const PILOT_MAX_EVENTS = 1_000_000;
 
-/**
- * dd's events, an upper bound: its start-up (about 135 events for FreeBSD dd, 210 for
- * GNU dd with its locale), two per block (read and write) and the pages of its buffers.
- */
+/** dd's events (ddEventEstimate) and, when refusing, its simulated time from two short runs. */
 export function ddEstimate(op: DdOperands, ctx: RunContext, runs: number): Estimate {
   const blocks = (op.count ?? 0) + op.skip;
   return {
-    events: 300 + 2 * blocks + Math.ceil((op.ibs + op.obs) / 4096),
+    events: ddEventEstimate(op),
     runs,
     what: 'runs of dd (the untraced one and one per D script)',
     simulatedPs: () => {

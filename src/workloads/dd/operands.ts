@@ -66,3 +66,12 @@ export function parseOperands(t: DdOperandText, dd: 'freebsd' | 'gnu' = 'freebsd
   }
   return ops;
 }
+
+/**
+ * dd's simulated events, an upper bound: its start-up (about 135 events for FreeBSD
+ * dd, 210 for GNU dd with its locale), two per block (read and write) and the pages
+ * of its buffers.
+ */
+export function ddEventEstimate(op: DdOperands): number {
+  return 300 + 2 * ((op.count ?? 0) + op.skip) + Math.ceil((op.ibs + op.obs) / 4096);
+}

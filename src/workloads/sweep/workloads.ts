@@ -8,7 +8,7 @@ import { ValidationError } from '../../costmodel/validate.js';
 import { CliError } from '../../errors.js';
 import type { Feature } from '../../kernel/features.js';
 import { parseDdSize } from '../ddsize.js';
-import { parseOperands, type DdOperands } from '../dd/operands.js';
+import { ddEventEstimate, parseOperands, type DdOperands } from '../dd/operands.js';
 import { runDd } from '../dd/run.js';
 import { ioStaticEventEstimate, runIoStatic } from '../io-static.js';
 import { parseIoStatic, type IoStaticOptions } from '../iostatic/options.js';
@@ -154,7 +154,7 @@ const dd: WorkloadDef<DdOperands> = {
       parseOperands({ bs: text('bs'), ibs: text('ibs'), obs: text('obs'), count: text('count'), skip: text('skip'), seek: text('seek'), if: text('if'), of: text('of') }),
     );
   },
-  events: (o) => 200 + 2 * ((o.count ?? 0) + o.skip) + Math.ceil((o.ibs + o.obs) / 4096),
+  events: (o) => ddEventEstimate(o),
   run(o, ctx) {
     const r = runDd(o, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: ctx.maxEvents });
     return {
