@@ -1,23 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from '../src/costmodel/repo.js';
-import { run } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 
-/** Run the CLI in-process and capture what it writes to stdout. */
-async function stdoutOf(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    expect(await run(['node', 'l41sim', ...args])).toBe(0);
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
 
 describe('README', () => {
   const readme = readFileSync(repoPath('README.md'), 'utf8');
@@ -34,6 +19,8 @@ describe('README', () => {
     expect(at).toBeGreaterThan(0);
     const open = readme.indexOf('```\n', at) + 4;
     const shown = readme.slice(open, readme.indexOf('\n```', open));
-    expect(shown).toBe((await stdoutOf(['workload', 'dd', '--bs', '10m'])).trimEnd());
+    const r = await cli(['workload', 'dd', '--bs', '10m']);
+    expect(r.code).toBe(0);
+    expect(shown).toBe(r.out.trimEnd());
   });
 });

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, validateProfile } from '../src/costmodel/profile.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import { FREEBSD_LAYOUT } from '../src/workloads/dd/freebsd.js';
@@ -22,6 +21,7 @@ import { ValidationError } from '../src/costmodel/validate.js';
 import { UsageError, quote } from '../src/errors.js';
 import { parseDdSize } from '../src/workloads/ddsize.js';
 import { expandPoints, loadSweepProfiles, validateSweepConfig } from '../src/workloads/sweep/config.js';
+import { cli } from './helpers/cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'l41sim-robust-in-'));
@@ -36,21 +36,6 @@ beforeAll(() => {
   }
 });
 
-/** Run the real command in this process and capture what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const text = (s: string | Uint8Array) => (typeof s === 'string' ? s : Buffer.from(s).toString('utf8'));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += text(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += text(s)), true));
-  try {
-    const code = await run(['node', 'l41sim', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** The single error line of a failed run (asserting there is exactly one, with no stack trace). */
 function oneLine(err: string, what: string): string {

@@ -16,32 +16,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { FEATURE_KERNELS, FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
 import type { SpanTotals } from '../src/kernel/steps.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
+import { cli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'l41sim-robust-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run the real command in this process and capture what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const text = (s: string | Uint8Array) => (typeof s === 'string' ? s : Buffer.from(s).toString('utf8'));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += text(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += text(s)), true));
-  try {
-    const code = await run(['node', 'l41sim', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 async function ok(args: string[]): Promise<string> {
   const r = await cli(args);
