@@ -13,39 +13,10 @@
 
 import type { KernelFlavour } from '../costmodel/costs.js';
 import type { InterruptTotals, SpanTotals, StepLedger } from '../kernel/steps.js';
+import { guardedSteps } from './step-classes.js';
 
 /** The steps whose body is a guard on a hook's flag word (and that hook's slow path when it is on), by kernel path. */
-export const GUARDED_STEPS: Record<KernelFlavour, Record<string, string>> = {
-  freebsd: {
-    cow_refresh: 'credential update (td_cowgen != p_cowgen)',
-    debugger_premark: 'ptrace (P_TRACED)',
-    ktrsyscall: 'ktrace (KTRFAC_SYSCALL)',
-    stopevent_sce: 'procfs stop events (p_stops)',
-    ptracestop_sce: 'ptrace (S_PT_SCE)',
-    refetch_args: 'ptrace (TDB_USERWR)',
-    capsicum_check: 'capsicum (IN_CAPABILITY_MODE)',
-    dtrace_entry: 'DTrace (systrace_probe_func)',
-    audit_syscall_enter: 'audit (audit_enabled)',
-    audit_syscall_exit: 'audit (TDP_AUDITREC)',
-    dtrace_return: 'DTrace (systrace_probe_func)',
-    ktrsysret: 'ktrace (KTRFAC_SYSRET)',
-    traced_mark: 'ptrace (P_TRACED)',
-    stopevent_scx: 'procfs stop events (p_stops)',
-    ptracestop_scx: 'ptrace (S_PT_SCX)',
-    vfork_wait: 'vfork (TDP_RFPPWAIT)',
-    ktruserret: 'ktrace (p_ktr)',
-    softdep_ast_cleanup: 'softdep cleanup (softdep_ast_cleanup)',
-    g_waitidle: 'GEOM wait (TDP_GEOM)',
-    addupc_task: 'profil (P_PROFIL)',
-    racct_throttle: 'racct (racct_enable)',
-    ast_check: 'signals, suspension, rescheduling (TDF_ASTPENDING)',
-  },
-  linux: {
-    syscall_enter_from_user_mode_work: 'ptrace, seccomp, tracepoints, audit (SYSCALL_WORK_*)',
-    syscall_exit_to_user_mode_work: 'ptrace, tracepoints, audit (SYSCALL_WORK_*)',
-    exit_to_user_mode_prepare: 'signals, rescheduling, notify-resume (TIF_*)',
-  },
-};
+export const GUARDED_STEPS: Record<KernelFlavour, Record<string, string>> = { freebsd: guardedSteps('freebsd'), linux: guardedSteps('linux') };
 
 /** Name of the pseudo-step for a span's time outside its top-level steps. */
 export const OUTSIDE = '(outside steps)';

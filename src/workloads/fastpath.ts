@@ -30,75 +30,8 @@ import type { Thread } from '../kernel/proc.js';
 import { OUTSIDE_STEPS } from '../kernel/trace-export.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
 import { runProgram, UserProcess, type Program } from './runtime.js';
+import { classifyStep, STEP_KINDS, type StepKind } from './step-classes.js';
 
-/** What a top-level step of the syscall span is, for the split. */
-export type StepKind = 'entry/exit' | 'guard' | 'body' | 'other';
-
-export const STEP_KINDS: readonly StepKind[] = ['entry/exit', 'guard', 'body', 'other'];
-
-/**
- * The top-level steps of the modelled syscall paths, by kind, with the hook each
- * guard tests for (reference/freebsd-syscall-path.md sections 1-2). 'other' is
- * the path's unconditional bookkeeping: argument fetch, return value, thread
- * enter/exit, the scheduler's priority check and the debug kernels' assertions.
- */
-const STEP_CLASS: Record<string, { kind: StepKind; hook?: string }> = {
-  // FreeBSD: MD entry and return (amd64 fast_syscall ... sysretq; ARM swi_entry ... exception return).
-  fast_syscall: { kind: 'entry/exit' },
-  swi_entry: { kind: 'entry/exit' },
-  sysret: { kind: 'entry/exit' },
-  doreti_iret: { kind: 'entry/exit' },
-  exception_return: { kind: 'entry/exit' },
-  // syscallenter()
-  td_pticks: { kind: 'other' },
-  cow_refresh: { kind: 'guard', hook: 'credential change (p_cowgen)' },
-  debugger_premark: { kind: 'guard', hook: 'ptrace' },
-  sv_fetch_syscall_args: { kind: 'other' },
-  ktrsyscall: { kind: 'guard', hook: 'ktrace' },
-  stopevent_sce: { kind: 'guard', hook: 'procfs stop (p_stops)' },
-  ptracestop_sce: { kind: 'guard', hook: 'ptrace' },
-  refetch_args: { kind: 'guard', hook: 'ptrace (TDB_USERWR)' },
-  capsicum_check: { kind: 'guard', hook: 'capsicum' },
-  syscall_thread_enter: { kind: 'other' },
-  dtrace_entry: { kind: 'guard', hook: 'dtrace' },
-  audit_syscall_enter: { kind: 'guard', hook: 'audit' },
-  sy_call: { kind: 'body' },
-  audit_syscall_exit: { kind: 'guard', hook: 'audit' },
-  save_errno: { kind: 'guard', hook: 'TDP_NERRNO' },
-  dtrace_return: { kind: 'guard', hook: 'dtrace' },
-  syscall_thread_exit: { kind: 'other' },
-  sv_set_syscall_retval: { kind: 'other' },
-  // userret()
-  userret_kassert_wexit: { kind: 'other' },
-  ktruserret: { kind: 'guard', hook: 'ktrace' },
-  softdep_ast_cleanup: { kind: 'guard', hook: 'softdep (FFS SU)' },
-  g_waitidle: { kind: 'guard', hook: 'GEOM (TDP_GEOM)' },
-  addupc_task: { kind: 'guard', hook: 'profil' },
-  sched_userret: { kind: 'other' },
-  userret_checks: { kind: 'other' },
-  racct_throttle: { kind: 'guard', hook: 'racct' },
-  // syscallret()
-  ktrsysret: { kind: 'guard', hook: 'ktrace' },
-  clear_nerrno: { kind: 'other' },
-  traced_mark: { kind: 'guard', hook: 'ptrace' },
-  stopevent_scx: { kind: 'guard', hook: 'procfs stop (p_stops)' },
-  ptracestop_scx: { kind: 'guard', hook: 'ptrace' },
-  vfork_wait: { kind: 'guard', hook: 'vfork' },
-  ast_check: { kind: 'guard', hook: 'AST: signals, suspend, resched' },
-  // Linux (entry/common.c): the syscall_work and thread_info.flags words are its guards.
-  entry_SYSCALL_64: { kind: 'entry/exit' },
-  add_random_kstack_offset: { kind: 'other' },
-  syscall_enter_from_user_mode_work: { kind: 'guard', hook: 'syscall_work (seccomp, ptrace, audit, tracepoint)' },
-  x64_sys_call: { kind: 'body' },
-  syscall_exit_to_user_mode_work: { kind: 'guard', hook: 'syscall_work (ptrace, audit, tracepoint)' },
-  exit_to_user_mode_prepare: { kind: 'guard', hook: 'thread_info.flags (signals, resched, notify)' },
-  arch_exit_to_user_mode_prepare: { kind: 'other' },
-};
-
-export function classifyStep(step: string): { kind: StepKind; hook?: string } {
-  if (step === OUTSIDE_STEPS) return { kind: 'other', hook: 'not in any step: code fetch of syscallenter/syscallret/userret' };
-  return STEP_CLASS[step] ?? { kind: 'other' };
-}
 
 export interface FastpathSpec {
   profile: Profile;
