@@ -389,13 +389,9 @@ export class CacheHierarchy {
    * @throws RangeError for a CPU, address or length out of range.
    */
   accessRange(cpu: number, addr: number, bytes: number, kind: AccessKind): number {
-    this.checkCpu(cpu);
-    this.checkAddr(addr);
-    this.checkBytes(addr, bytes);
-    if (bytes === 0) return 0;
-    const lb = this.lineBytes;
-    const first = Math.floor(addr / lb);
-    const last = Math.floor((addr + bytes - 1) / lb);
+    const span = this.lineSpan(cpu, addr, bytes);
+    if (span === null) return 0;
+    const [first, last] = span;
     if (kind === AccessKind.WriteNonTemporal) {
       for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
       return (last - first + 1) * this.memory.streamWriteCyclesPerLine;
@@ -412,15 +408,11 @@ export class CacheHierarchy {
    * @throws RangeError for a CPU, address or length out of range, or a short `served`.
    */
   accessRangeCounts(cpu: number, addr: number, bytes: number, kind: AccessKind, served: Float64Array | number[]): number {
-    this.checkCpu(cpu);
-    this.checkAddr(addr);
-    this.checkBytes(addr, bytes);
     const n = this.levels.length;
+    const span = this.lineSpan(cpu, addr, bytes);
     if (served.length < n + 1) throw new RangeError(`served: length ${served.length}; expected at least ${n + 1} (levels + memory)`);
-    if (bytes === 0) return 0;
-    const lb = this.lineBytes;
-    const first = Math.floor(addr / lb);
-    const last = Math.floor((addr + bytes - 1) / lb);
+    if (span === null) return 0;
+    const [first, last] = span;
     if (kind === AccessKind.WriteNonTemporal) {
       for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
       served[n]! += last - first + 1;
@@ -431,6 +423,16 @@ export class CacheHierarchy {
       for (let k = 0; k <= n; k++) served[k]! += counts[k]!;
     }
     return last - first + 1;
+  }
+
+  /** Check a range's arguments; the first and last line numbers it covers, or null for an empty range. */
+  private lineSpan(cpu: number, addr: number, bytes: number): [first: number, last: number] | null {
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    this.checkBytes(addr, bytes);
+    if (bytes === 0) return null;
+    const lb = this.lineBytes;
+    return [Math.floor(addr / lb), Math.floor((addr + bytes - 1) / lb)];
   }
 
   /**
