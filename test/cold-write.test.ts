@@ -1,0 +1,43 @@
+// A small call right after a big copy: the model against calibration/probes/cold-write.c's
+// measurement on the host-vm profile's machine (calibration/data/host-vm-cold-write.json).
+// The model gets the shape (nothing within L2, most of the penalty beyond the last-level
+// cache) and, beyond the LLC, about 40% of the measured size (calibration/REPORT.md,
+// "Cold paths"). The tolerance below is that finding's: at least a quarter and at most
+// 125% of the measurement, so the gap can neither widen nor be overshot unnoticed.
+
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProfile } from '../src/costmodel/profile.js';
+import { measuredPenalties, modelledColdWrites, WARM_COPY_BYTES, type ColdWriteData } from '../src/workloads/calibrate/cold-write.js';
+
+const DATA: ColdWriteData = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'calibration', 'data', 'host-vm-cold-write.json'), 'utf8'));
+const MiB = 1 << 20;
+
+describe('cold-write: one write(2) after a copy', () => {
+  const measured = measuredPenalties(DATA);
+  const rows = modelledColdWrites(loadProfile('host-vm'), [WARM_COPY_BYTES, MiB, 64 * MiB]);
+  const penalty = (bytes: number) => rows.find((r) => r.copy_bytes === bytes)!.penalty_ns;
+
+  it('measures penalties against the write after the small copy', () => {
+    expect(measured.get(WARM_COPY_BYTES)).toBe(0);
+    expect(measured.get(64 * MiB)!).toBeGreaterThan(measured.get(MiB)!);
+  });
+
+  it('costs more the bigger the copy before it, in the model', () => {
+    expect(penalty(WARM_COPY_BYTES)).toBe(0);
+    expect(penalty(MiB)).toBeGreaterThanOrEqual(0);
+    expect(penalty(64 * MiB)).toBeGreaterThan(penalty(MiB));
+  });
+
+  it('leaves a copy that fits in L2 nearly free, as measured', () => {
+    expect(penalty(MiB)).toBeLessThan(0.25 * penalty(64 * MiB));
+    expect(measured.get(MiB)!).toBeLessThan(0.25 * measured.get(64 * MiB)!);
+  });
+
+  it('gives between a quarter and 125% of the measured penalty beyond the last-level cache', () => {
+    const ratio = penalty(64 * MiB) / measured.get(64 * MiB)!;
+    expect(ratio).toBeGreaterThanOrEqual(0.25);
+    expect(ratio).toBeLessThanOrEqual(1.25);
+  });
+});
