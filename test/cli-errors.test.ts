@@ -95,7 +95,7 @@ describe('successful runs, help and version exit 0', () => {
     expect(err).toBe('');
   });
 
-  it.each([[['--help']], [['help']], [['help', 'workload']], [['workload', 'dd', '--help']], [['--version']], [['workload', 'dd', '-h']]])(
+  it.each([[['--help']], [['help']], [['help', 'workload']], [['workload', 'dd', '--help']], [['--version']], [['workload', 'dd', '-h']], [['help', 'help']], [['workload', 'help', 'help']]])(
     '%j',
     async (args) => {
       expect(await l41sim(...args)).toBe(0);

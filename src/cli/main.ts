@@ -112,8 +112,8 @@ export async function run(argv: string[], registers: ReadonlyArray<(program: Com
   const debug = wantsDebug(argv.slice(2));
   try {
     const program = createProgram(registers);
-    checkHelpTopic(program, argv.slice(2));
-    await program.parseAsync(argv, { from: 'node' });
+    const args = helpTopicArgs(program, argv.slice(2));
+    await program.parseAsync([...argv.slice(0, 2), ...args], { from: 'node' });
     return 0;
   } catch (err) {
     return report(err, debug);
@@ -151,8 +151,10 @@ export function createProgram(registers: ReadonlyArray<(program: Command) => voi
 /**
  * `l41sim [group] help <command...>`: commander prints the whole help on stderr for a
  * topic it does not know (and ignores words past a known one); refuse those in one line.
+ * `help help` (and `help help help`...) asks about the help command itself, whose help is its level's: the
+ * arguments come back with one `help`, so that help goes to stdout with status 0.
  */
-function checkHelpTopic(program: Command, args: string[]): void {
+function helpTopicArgs(program: Command, args: string[]): string[] {
   const words = args.filter((a) => a !== '--debug');
   const find = (cmd: Command, word: string) => cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
   let cmd = program;
@@ -160,15 +162,21 @@ function checkHelpTopic(program: Command, args: string[]): void {
   // The command path before `help` (commander judges anything else).
   for (; i < words.length && words[i] !== 'help'; i += 1) {
     const sub = find(cmd, words[i]!);
-    if (!sub) return;
+    if (!sub) return args;
     cmd = sub;
   }
-  for (const word of words.slice(i + 1)) {
-    if (word.startsWith('-') || word === 'help') return; // options, or help on help: commander's to judge
+  const topic = words.slice(i + 1);
+  if (topic.length > 0 && topic.every((w) => w === 'help')) {
+    const first = args.indexOf('help');
+    return args.filter((a, j) => a !== 'help' || j === first);
+  }
+  for (const word of topic) {
+    if (word.startsWith('-') || word === 'help') return args; // options, or help past a topic: commander's to judge
     const sub = find(cmd, word);
     if (!sub) throw unknownCommand(cmd, word);
     cmd = sub;
   }
+  return args;
 }
 
 /** Reached when no subcommand matched: no arguments, an unknown command or an unknown option. */
