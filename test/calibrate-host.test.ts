@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COSTS } from '../src/costmodel/costs.js';
+import { measureColdWrite } from '../src/costmodel/host/coldwrite.js';
 import type { HostFacts } from '../src/costmodel/host/probe.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host-base.js';
@@ -88,6 +89,24 @@ describe('calibrate host (on this machine)', () => {
     }
     // The modelled syscall counts are what perf's sys_enter counts (exit_group in, execve out).
     expect(rep.rows.map((x: { modelled_syscalls: number }) => x.modelled_syscalls)).toEqual([5245, 445, 146, 128, 125]);
+    // The cold-write probe: measured and modelled after a small and a big copy, or why it was skipped.
+    if ('skipped' in rep.cold_write) expect(rep.cold_write.skipped).toMatch(/compiler|build|probe/);
+    else {
+      const [small, big] = rep.cold_write as { copy_bytes: number; measured_ns: number; modelled_ns: number }[];
+      expect([small!.copy_bytes, big!.copy_bytes >= 64 << 20]).toEqual([64 << 10, true]);
+      expect(big!.measured_ns).toBeGreaterThan(small!.measured_ns);
+      expect(big!.modelled_ns).toBeGreaterThan(small!.modelled_ns);
+    }
+  });
+
+  it('the cold-write probe is skipped, with the reason, when there is no C compiler', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = tmp; // an empty directory: no cc, gcc or clang
+    try {
+      expect(measureColdWrite([64 << 10], 1)).toBe('no C compiler (cc, gcc or clang) on PATH');
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it('--check without a profile says to calibrate first (exit 2)', () => {

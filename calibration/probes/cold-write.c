@@ -12,7 +12,9 @@
  * `repeats` rounds, from clock_gettime(CLOCK_MONOTONIC) (the vDSO: no syscall).
  *
  * Build and run:  cc -O2 -o cold-write calibration/probes/cold-write.c
- *                 ./cold-write [repeats]        (prints one JSON object)
+ *                 ./cold-write [repeats [copy bytes...]]   (prints one JSON object)
+ * The default copies are 64 KiB, 1, 10, 64 and 256 MiB; penalties are read against
+ * the first size given, so give the small copy first.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,14 +40,33 @@ static double median(double *v, int n) {
 }
 
 int main(int argc, char **argv) {
-  static const size_t sizes[] = {64 << 10, 1 << 20, 10 << 20, 64 << 20, 256 << 20};
-  const int nsizes = sizeof sizes / sizeof sizes[0];
-  int repeats = argc > 1 ? atoi(argv[1]) : 50;
-  if (repeats < 1) {
-    fprintf(stderr, "cold-write: repeats must be a positive integer\n");
+  static const size_t defaults[] = {64 << 10, 1 << 20, 10 << 20, 64 << 20, 256 << 20};
+  size_t sizes[16];
+  int nsizes = 0;
+  char *end = "";
+  long repeats = argc > 1 ? strtol(argv[1], &end, 10) : 50;
+  if (*end != '\0' || repeats < 1 || repeats > 100000) {
+    fprintf(stderr, "cold-write: repeats must be an integer from 1 to 100000\n");
     return 2;
   }
-  size_t max = sizes[nsizes - 1];
+  if (argc > 18) {
+    fprintf(stderr, "cold-write: at most 16 copy sizes\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    char *end;
+    long long v = strtoll(argv[i], &end, 10);
+    if (*end != '\0' || v < 1 || v > (1LL << 32)) {
+      fprintf(stderr, "cold-write: copy size '%s' is not a byte count from 1 to 4 GiB\n", argv[i]);
+      return 2;
+    }
+    sizes[nsizes++] = (size_t)v;
+  }
+  if (nsizes == 0)
+    for (; nsizes < (int)(sizeof defaults / sizeof defaults[0]); nsizes++) sizes[nsizes] = defaults[nsizes];
+  size_t max = 0;
+  for (int i = 0; i < nsizes; i++)
+    if (sizes[i] > max) max = sizes[i];
   char *buf = malloc(max);
   double *cold = malloc(repeats * sizeof *cold), *warm = malloc(repeats * sizeof *warm);
   int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY);
@@ -54,9 +75,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   memset(buf, 1, max); /* fault the buffer in first: no page faults in the timed rounds */
-  printf("{\"repeats\": %d, \"rows\": [", repeats);
+  printf("{\"repeats\": %ld, \"rows\": [", repeats);
   for (int s = 0; s < nsizes; s++) {
-    for (int i = 0; i < repeats; i++) {
+    for (long i = 0; i < repeats; i++) {
       if (read(zero, buf, sizes[s]) != (ssize_t)sizes[s]) return perror("read"), 1;
       double a = now_ns();
       if (write(null, buf, sizes[s]) != (ssize_t)sizes[s]) return perror("write"), 1;

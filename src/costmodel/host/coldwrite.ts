@@ -1,0 +1,50 @@
+/**
+ * Running calibration/probes/cold-write.c on the host: what one write(2) to /dev/null
+ * costs right after a read(2) copy, measured. Node cannot time one system call without
+ * its own binding's cost and cold code in the way, so the probe is C, built with the
+ * host's compiler into a temporary directory. No compiler, or a build that fails, skips
+ * the measurement with the reason; nothing about it is guessed.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoPath } from '../repo.js';
+
+export const COLD_WRITE_SOURCE = 'calibration/probes/cold-write.c';
+
+export interface ColdWriteMeasurement {
+  compiler: string;
+  repeats: number;
+  rows: { copy_bytes: number; cold_write_ns: number; warm_write_ns: number }[];
+}
+
+/** The first of cc, gcc, clang that answers --version. */
+function findCompiler(): string | null {
+  for (const cc of ['cc', 'gcc', 'clang']) {
+    if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0) return cc;
+  }
+  return null;
+}
+
+/** Build and run the probe over `copySizes` (the small, warm copy first); a string says why it was skipped. */
+export function measureColdWrite(copySizes: readonly number[], repeats: number): ColdWriteMeasurement | string {
+  const cc = findCompiler();
+  if (!cc) return 'no C compiler (cc, gcc or clang) on PATH';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l41sim-cold-write-'));
+  try {
+    const bin = path.join(dir, 'cold-write');
+    const build = spawnSync(cc, ['-O2', '-o', bin, repoPath(COLD_WRITE_SOURCE)], { encoding: 'utf8', timeout: 60_000 });
+    if (build.status !== 0) return `${cc} could not build ${COLD_WRITE_SOURCE}: ${firstLine(build.stderr) || `status ${build.status}`}`;
+    const run = spawnSync(bin, [String(repeats), ...copySizes.map(String)], { encoding: 'utf8', timeout: 300_000 });
+    if (run.status !== 0) return `the cold-write probe failed: ${firstLine(run.stderr) || `status ${run.status ?? run.signal}`}`;
+    const out = JSON.parse(run.stdout) as Omit<ColdWriteMeasurement, 'compiler'>;
+    return { compiler: cc, ...out };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function firstLine(text: string | null): string {
+  return (text ?? '').trim().split('\n')[0] ?? '';
+}
