@@ -15,6 +15,7 @@ import {
   expectArray,
   expectBoolean,
   expectKeys,
+  expectNumber,
   expectObject,
   expectOneOf,
   expectString,
@@ -75,6 +76,25 @@ export interface UserlandProfile {
   startup_user_pages: Param;
 }
 
+/** The largest kernel text a map may place functions in (the model's kernel text region). */
+export const KERNEL_TEXT_SPAN = 48 * 1024 * 1024;
+
+/**
+ * Where the kernel's functions are and how big (a Linux host's /proc/kallsyms), so
+ * code fetches land on the real kernel's lines and pages: the cache sets and TLB
+ * entries a path uses, and how many lines it fetches when cold. Without it, each
+ * modelled function is placed next to the last and fetches the few lines its call
+ * site names.
+ */
+export interface KernelText {
+  /** Where the map was read: file, host and date. */
+  from: string;
+  /** The part of a function's lines its common path runs (ratio, 0-1). */
+  hot_fraction: Param;
+  /** Function name -> [offset from the start of kernel text, size in bytes]. */
+  functions: Record<string, [number, number]>;
+}
+
 export interface Profile {
   name: string;
   description: string;
@@ -85,9 +105,10 @@ export interface Profile {
   costs: Record<CostName, Param>;
   /** Free text: what the model does not capture for this machine. */
   limitations: string[];
+  kernel_text?: KernelText;
 }
 
-const TOP_KEYS = ['name', 'description', 'kernel', 'userland', 'machine', 'kernel_config', 'costs', 'limitations', 'generated_by'] as const;
+const TOP_KEYS = ['name', 'description', 'kernel', 'userland', 'machine', 'kernel_config', 'costs', 'limitations', 'kernel_text', 'generated_by'] as const;
 
 export function validateProfile(raw: unknown, origin = 'profile'): Profile {
   const obj = expectObject(raw, origin);
@@ -106,7 +127,28 @@ export function validateProfile(raw: unknown, origin = 'profile'): Profile {
   if (profile.kernel === 'linux' && (profile.kernel_config.invariants || profile.kernel_config.witness)) {
     throw new ValidationError(`${origin}.kernel_config`, 'INVARIANTS/WITNESS are FreeBSD options', 'false for a linux kernel');
   }
+  if (obj.kernel_text !== undefined) profile.kernel_text = parseKernelText(obj.kernel_text, `${origin}.kernel_text`);
   return profile;
+}
+
+function parseKernelText(raw: unknown, path: string): KernelText {
+  const obj = expectObject(raw, path);
+  expectKeys(obj, path, ['from', 'hot_fraction', 'functions']);
+  const functions: Record<string, [number, number]> = {};
+  const expected = `[offset, bytes]: integers, offset + bytes within ${KERNEL_TEXT_SPAN / (1024 * 1024)} MiB`;
+  for (const [name, v] of Object.entries(expectObject(obj.functions, `${path}.functions`))) {
+    const at = `${path}.functions.${name}`;
+    const pair = expectArray(v, at, expected);
+    if (pair.length !== 2) throw new ValidationError(at, `${pair.length} numbers`, expected);
+    const offset = expectNumber(pair[0], `${at}[0]`, { integer: true, min: 0, max: KERNEL_TEXT_SPAN - 1 });
+    const bytes = expectNumber(pair[1], `${at}[1]`, { integer: true, min: 1, max: KERNEL_TEXT_SPAN - offset });
+    functions[name] = [offset, bytes];
+  }
+  return {
+    from: expectString(obj.from, `${path}.from`),
+    hot_fraction: parseParam(obj.hot_fraction, `${path}.hot_fraction`, 'ratio', { min: 0.01, max: 1 }),
+    functions,
+  };
 }
 
 function parseUserland(raw: unknown, path: string): UserlandProfile {

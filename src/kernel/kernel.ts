@@ -155,7 +155,7 @@ export class Kernel implements ClockHandler {
     const features = options.features;
     this.witness = features.has('witness');
     this.invariants = features.has('invariants');
-    this.mem = new KernelMemory(this.lineBytes);
+    this.mem = new KernelMemory(this.lineBytes, profile.kernel_text);
     this.phys = new PhysMem(this.pageBytes);
     this.fs = new FileSystem(() => this.mem.alloc('vm_object', VM_OBJECT.size));
     this.globals = {
@@ -263,14 +263,18 @@ export class Kernel implements ClockHandler {
     if (this.witness) td.cpu.charge(this.term.witness_warn);
   }
 
-  /** Enter a modelled kernel function: fetch its hot code lines, fire fbt entry; leave() fires fbt return. */
+  /**
+   * Enter a modelled kernel function: fetch its hot code lines (the profile's kernel
+   * text map's, or `textLines` where it has none), fire fbt entry; leave() fires fbt return.
+   */
   enter(td: Thread, fn: string, textLines: number): void {
     const cpu = td.cpu;
+    const lines = this.mem.hotLines(fn) ?? textLines;
     cpu.enter(fn);
     // A function entered between the top-level steps of a span (syscallenter, userret)
     // fetches its code in a step of its own name, so the steps still cover the span.
-    if (this.steps.betweenSteps) this.step(td, fn, () => cpu.fetch(this.mem.textOf(fn), textLines));
-    else cpu.fetch(this.mem.textOf(fn), textLines);
+    if (this.steps.betweenSteps) this.step(td, fn, () => cpu.fetch(this.mem.textOf(fn), lines));
+    else cpu.fetch(this.mem.textOf(fn), lines);
     this.dtrace.fbt(td, fn, 'entry');
   }
 

@@ -3,10 +3,12 @@
 // field order (sys/sys/proc.h) as estimated in the reference (section 6): they are
 // right about which fields share a 64-byte line, not exact to the byte.
 
+import { KERNEL_TEXT_SPAN, type KernelText } from '../../costmodel/profile.js';
+
 /** Regions of the model's physical address space. */
 export const REGION = {
   kernelText: 0x0100_0000,
-  kernelData: 0x0400_0000,
+  kernelData: 0x0100_0000 + KERNEL_TEXT_SPAN,
   kernelStacks: 0x0800_0000,
   /** struct vm_page array, indexed by frame number. */
   vmPageArray: 0x0c00_0000,
@@ -90,11 +92,30 @@ const ZONE_STAGGER_LINES = 37;
 /** A bump allocator for kernel data per zone, with each object line-aligned. */
 export class KernelMemory {
   private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN + i * ZONE_STAGGER_LINES * 64]));
-  private nextText: number = REGION.kernelText;
+  private nextText: number;
   private nextStack: number = REGION.kernelStacks;
   private readonly text = new Map<string, number>();
 
-  constructor(readonly lineBytes: number) {}
+  /** With a kernel text map, mapped functions sit where the real kernel has them, and the others after the last of them. */
+  constructor(
+    readonly lineBytes: number,
+    private readonly kernelText?: KernelText,
+  ) {
+    const ends = Object.values(kernelText?.functions ?? {}).map(([offset, bytes]) => offset + bytes);
+    this.nextText = REGION.kernelText + Math.ceil(Math.max(0, ...ends) / 1024) * 1024;
+  }
+
+  /** The lines a mapped function's common path fetches (its size times the map's hot fraction); undefined if it is not in the map. */
+  hotLines(fn: string): number | undefined {
+    const entry = this.kernelText?.functions[fn];
+    if (!entry) return undefined;
+    return Math.max(1, Math.round(Math.ceil(entry[1] / this.lineBytes) * this.kernelText!.hot_fraction.value));
+  }
+
+  /** Every function whose text has been asked for, in order of first use. */
+  textNames(): string[] {
+    return [...this.text.keys()];
+  }
 
   /** Allocate `bytes` of kernel data in `zone`, aligned to a line. */
   alloc(zone: Zone, bytes: number): number {
@@ -117,14 +138,19 @@ export class KernelMemory {
     return addr;
   }
 
-  /** The text address of a modelled kernel function (allocated on first use, 1 KiB apart). */
+  /** The text address of a modelled kernel function: the map's, or allocated on first use, 17 lines apart. */
   textOf(fn: string): number {
     let addr = this.text.get(fn);
     if (addr === undefined) {
-      addr = this.nextText;
-      // 17 lines apart: room for a function's hot lines, and successive functions
-      // start in different cache sets (17 is coprime with every power-of-two set count).
-      this.nextText += 17 * this.lineBytes;
+      const mapped = this.kernelText?.functions[fn];
+      if (mapped) addr = REGION.kernelText + mapped[0];
+      else {
+        addr = this.nextText;
+        if (addr + 17 * this.lineBytes > REGION.kernelData) throw new Error('kernel text region is full');
+        // 17 lines apart: room for a function's hot lines, and successive functions
+        // start in different cache sets (17 is coprime with every power-of-two set count).
+        this.nextText += 17 * this.lineBytes;
+      }
       this.text.set(fn, addr);
     }
     return addr;

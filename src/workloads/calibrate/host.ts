@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { fitLinear, FitError, type FitResult, type Observation } from '../../costmodel/fit.js';
 import { measureHost, sizeLabel, spreadOf, type HostMeasurements, type Spread } from '../../costmodel/host/measure.js';
 import { COLD_WRITE_SOURCE, measureColdWrite } from '../../costmodel/host/coldwrite.js';
+import { readKallsyms, type KernelTextMap } from '../../costmodel/host/kallsyms.js';
 import { HostMeasureError } from '../../costmodel/host/probe.js';
 import { ddVersion, measureRealDd, parseGnuDdSize, parsePerfCsv, DEFAULT_DD_CASES, type RealDdRun } from '../../costmodel/host/realdd.js';
 import type { Param } from '../../costmodel/param.js';
@@ -32,6 +33,7 @@ import type { DdOperands } from '../dd/operands.js';
 import { runDd, type DdRun } from '../dd/run.js';
 import { modelledColdWrites, WARM_COPY_BYTES } from './cold-write.js';
 import { hostBaseProfile } from './host-base.js';
+import { modelledTextNames } from './text-census.js';
 import { psPerUnit, sig4, termParam } from './terms.js';
 
 type Raw = Record<string, any>;
@@ -84,6 +86,8 @@ export interface HostCalibrationData {
   node: HostMeasurements;
   dd: DdCalibrationRuns | null;
   munmap: MunmapMeasurement | null;
+  /** The kernel's text map for the functions the model names (/proc/kallsyms), or why there is none (absent in files from before it was measured). */
+  kernel_text?: (KernelTextMap & { from: string }) | { skipped: string };
   /** Fallbacks taken, in words. */
   notes: string[];
 }
@@ -108,7 +112,20 @@ export function measureForCalibration(opts: MeasureHostOptions): HostCalibration
   const munmap = measureMunmap(opts.quick ? 3 : 7, notes);
   progress('GNU dd start-up and per-block cost', 0.82);
   const dd = measureDdCalibration(opts.quick, opts.quick ? 3 : 5, notes, (f) => progress('GNU dd start-up and per-block cost', 0.82 + 0.18 * f));
-  return { schema: 'l41sim/host-calibration@1', date: node.date, quick: opts.quick, node, dd, munmap, notes };
+  progress('kernel text map (/proc/kallsyms)', 0.99);
+  const kernelText = measureKernelText(node, notes);
+  return { schema: 'l41sim/host-calibration@1', date: node.date, quick: opts.quick, node, dd, munmap, kernel_text: kernelText, notes };
+}
+
+/** Where the running kernel has the functions the model names, and how big they are. */
+function measureKernelText(node: HostMeasurements, notes: string[]): HostCalibrationData['kernel_text'] {
+  const names = modelledTextNames(validateProfile(hostBaseProfile(node.host, new Date(node.date)), 'host'));
+  const map = readKallsyms(names);
+  if (typeof map === 'string') {
+    notes.push(`no kernel text map (${map}): each modelled function keeps the model's own placement and size`);
+    return { skipped: map };
+  }
+  return { ...map, from: `/proc/kallsyms on ${node.host.hostname} (${node.host.kernel_release}), ${node.date}: offsets from _stext, sizes to the next text symbol` };
 }
 
 const MUNMAP_HELPER = `
@@ -500,6 +517,14 @@ function modelledNs(r: Row, book: CostBook, bindingNs: number): number {
   return ns;
 }
 
+/** The share of a function's lines its common path fetches: assumed, and tested by --check's cold-write comparison. */
+const HOT_FRACTION: Param = {
+  value: 0.5,
+  unit: 'ratio',
+  source: 'assumed',
+  note: "about half of a function's lines run on its common path (branches not taken, error handling and padding are the rest); with every line (1.0) the warm write(2) of calibration/probes/cold-write.c is modelled about 25% high. Not fitted: calibrate host --check's cold-write rows test it",
+};
+
 export interface FitHostOptions {
   onProgress?: Progress;
   command?: string;
@@ -510,6 +535,7 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
   const progress = opts.onProgress ?? (() => {});
   const facts = data.node.host;
   const raw = hostBaseProfile(facts, new Date(data.date));
+  if (data.kernel_text && 'functions' in data.kernel_text) raw.kernel_text = { from: data.kernel_text.from, hot_fraction: HOT_FRACTION, functions: data.kernel_text.functions };
   const warnings = [...data.node.warnings];
   const notes = [...data.notes, ...facts.notes];
 
