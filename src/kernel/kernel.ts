@@ -298,7 +298,7 @@ export class Kernel implements ClockHandler {
     try {
       body();
     } finally {
-      this.steps.close(top, name, cpu.t - t0, cpu.t);
+      this.steps.close(top, name, t0, cpu.t);
     }
   }
 

@@ -83,14 +83,16 @@ export class StepLedger {
     return top;
   }
 
-  close(top: boolean, name: string, dt: number, tEnd: number): void {
+  /** Closes the step opened at `t0`; the timeline gets `t0` itself (tEnd - dt need not round back to it). */
+  close(top: boolean, name: string, t0: number, tEnd: number): void {
     this.depth--;
     if (!top) return;
     const span = this.open_[this.open_.length - 1]!;
     span.step = undefined;
     const steps = span.totals.steps;
+    const dt = tEnd - t0;
     steps.set(name, (steps.get(name) ?? 0) + dt);
-    this.record(name, 'step', tEnd - dt, dt, this.open_.length);
+    this.record(name, 'step', t0, dt, this.open_.length);
   }
 
   /**
