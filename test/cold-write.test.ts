@@ -1,11 +1,10 @@
 // A small call right after a big copy: the model against calibration/probes/cold-write.c's
 // measurement on the host-vm profile's machine (calibration/data/host-vm-cold-write.json).
-// The model gets the shape (nothing within L2, most of the penalty beyond the last-level
-// cache) and the warm call within 20%, but beyond the LLC only about half the measured
-// penalty (calibration/REPORT.md, "Cold paths"). The tolerances below are stated with
-// each check: the warm call within 30%, the penalty beyond the LLC at least a quarter
-// and at most 125% of the measurement, so the gap can neither widen nor be overshot
-// unnoticed.
+// With the kernel text map (from the host's /proc/kallsyms) the model gets the warm call
+// within 10% and the penalty beyond the last-level cache within 17% (calibration/REPORT.md,
+// "Cold paths"; without the map it gave half of it). The tolerances, stated with each check:
+// the warm call within 30%, the penalty beyond the LLC within 35% (the probe's own runs
+// spread by about 15% either way).
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -44,9 +43,8 @@ describe('cold-write: one write(2) after a copy', () => {
     expect(measured.get(MiB)!).toBeLessThan(0.25 * measured.get(64 * MiB)!);
   });
 
-  it('gives between a quarter and 125% of the measured penalty beyond the last-level cache', () => {
-    const ratio = penalty(64 * MiB) / measured.get(64 * MiB)!;
-    expect(ratio).toBeGreaterThanOrEqual(0.25);
-    expect(ratio).toBeLessThanOrEqual(1.25);
+  it('gives the measured penalty beyond the last-level cache within 35%', () => {
+    const real = measured.get(64 * MiB)!;
+    expect(Math.abs(penalty(64 * MiB) - real) / real).toBeLessThanOrEqual(0.35);
   });
 });
