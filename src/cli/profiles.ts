@@ -20,6 +20,7 @@ function params(p: Profile): Param[] {
     p.kernel_config.hz, p.kernel_config.stathz, p.kernel_config.zero_chunk_bytes, p.kernel_config.background_lock_ops_per_tick,
     p.userland.startup_user_pages,
     ...Object.values(p.costs),
+    ...(p.kernel_text ? [p.kernel_text.hot_fraction] : []),
   ];
 }
 
@@ -64,7 +65,8 @@ export function register(program: Command): void {
           continue;
         }
         const sources = dataSources(p);
-        lines.push(`${name.padEnd(10)} ${machine(p)}. ${provenanceSummary(p)}${sources.length ? ` (from ${sources.join(', ')})` : ''}`);
+        const text = p.kernel_text ? `; kernel text map of ${Object.keys(p.kernel_text.functions).length} functions` : '';
+        lines.push(`${name.padEnd(10)} ${machine(p)}. ${provenanceSummary(p)}${sources.length ? ` (from ${sources.join(', ')})` : ''}${text}`);
         if (opts.verbose) {
           lines.push(`${''.padEnd(10)} ${p.description}`);
           for (const l of p.limitations) lines.push(`${''.padEnd(10)} - ${l}`);
