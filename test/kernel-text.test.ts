@@ -9,6 +9,7 @@ import { parseKallsyms, readKallsyms } from '../src/costmodel/host/kallsyms.js';
 import { KERNEL_TEXT_SPAN, loadProfile, validateProfile } from '../src/costmodel/profile.js';
 import { ValidationError } from '../src/costmodel/validate.js';
 import { KernelMemory, REGION } from '../src/kernel/machine/layout.js';
+import { modelledTextNames } from '../src/workloads/calibrate/text-census.js';
 
 const KALLSYMS = [
   'ffffffff81000000 T _stext',
@@ -17,18 +18,23 @@ const KALLSYMS = [
   'ffffffff81000580 t rw_verify_area',
   'ffffffff81000700 D some_data',
   'ffffffff81000740 T write_null',
-  'ffffffff81000750 T after_write_null',
+  'ffffffff81000750 T __do_sys_getppid',
+  'ffffffff81000750 T __x64_sys_getppid',
+  'ffffffff81000790 T after_getppid',
   'ffffffff81100000 T far_away',
   'ffffffff81200000 T end_of_text',
   'ffffffffc0000000 t mod_fn\t[ext4]',
 ].join('\n');
 
 describe('parseKallsyms', () => {
-  it('gives offsets from _stext and sizes to the next text symbol, for the names asked', () => {
-    const map = parseKallsyms(KALLSYMS, new Set(['vfs_write', 'rw_verify_area', 'write_null', 'far_away', 'mod_fn', 'inlined_fn']));
+  it('gives offsets from _stext and sizes to the next text symbol at a higher address, for the names asked', () => {
+    const map = parseKallsyms(KALLSYMS, new Set(['vfs_write', 'rw_verify_area', 'write_null', '__do_sys_getppid', '__x64_sys_getppid', 'far_away', 'end_of_text', 'mod_fn', 'inlined_fn']));
     expect(map).toEqual({
-      functions: { vfs_write: [0x100, 0x480], rw_verify_area: [0x580, 0x1c0], write_null: [0x740, 0x10] },
-      missing: ['far_away', 'inlined_fn', 'mod_fn'],
+      // Aliases at one address (the syscall wrappers) each get the code that starts there.
+      functions: { vfs_write: [0x100, 0x480], rw_verify_area: [0x580, 0x1c0], write_null: [0x740, 0x10], __do_sys_getppid: [0x750, 0x40], __x64_sys_getppid: [0x750, 0x40] },
+      // A module's symbol is not the core kernel's.
+      missing: ['inlined_fn', 'mod_fn'],
+      skipped: { far_away: '1048576 bytes to the next symbol: padding or data follow it', end_of_text: 'the last text symbol: no end to measure it by' },
     });
   });
 
@@ -36,6 +42,7 @@ describe('parseKallsyms', () => {
     const hidden = KALLSYMS.replace(/^[0-9a-f]+/gm, '0000000000000000');
     expect(parseKallsyms(hidden, new Set(['vfs_write']))).toMatch(/hidden \(kernel\.kptr_restrict\)/);
     expect(parseKallsyms('', new Set(['vfs_write']))).toBe('no symbols in /proc/kallsyms');
+    expect(parseKallsyms('ffffffff81000700 D some_data', new Set(['vfs_write']))).toBe('no kernel text symbols in /proc/kallsyms');
   });
 
   it('reads <root>/proc/kallsyms, or says why it cannot', () => {
@@ -44,7 +51,7 @@ describe('parseKallsyms', () => {
       expect(readKallsyms(new Set(['vfs_write']), root)).toMatch(/^cannot read \/proc\/kallsyms \(ENOENT\)/);
       fs.mkdirSync(path.join(root, 'proc'));
       fs.writeFileSync(path.join(root, 'proc', 'kallsyms'), KALLSYMS);
-      expect(readKallsyms(new Set(['vfs_write']), root)).toEqual({ functions: { vfs_write: [0x100, 0x480] }, missing: [] });
+      expect(readKallsyms(new Set(['vfs_write']), root)).toEqual({ functions: { vfs_write: [0x100, 0x480] }, missing: [], skipped: {} });
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -99,9 +106,30 @@ describe('KernelMemory with a text map', () => {
     expect(new KernelMemory(64).hotLines('vfs_write')).toBeUndefined();
   });
 
+  it('refuses to place functions past the end of the text region', () => {
+    const nearEnd = { ...text, functions: { last: [KERNEL_TEXT_SPAN - 64, 64] as [number, number] } };
+    expect(() => new KernelMemory(64, nearEnd).textOf('unmapped')).toThrow('kernel text region is full');
+  });
+
   it('leaves a profile without a map laid out as before: from the start of the region, 17 lines apart', () => {
     const mem = new KernelMemory(64);
     expect(mem.textOf('a')).toBe(REGION.kernelText);
     expect(mem.textOf('b')).toBe(REGION.kernelText + 17 * 64);
+  });
+});
+
+describe('modelledTextNames', () => {
+  it('names the Linux path the model runs: entry, file I/O, faults, and the hooks slow paths', () => {
+    const names = modelledTextNames(loadProfile('host-vm'));
+    for (const fn of ['entry_SYSCALL_64', 'do_syscall_64', 'vfs_read', 'vfs_write', 'read_zero', 'exc_page_fault', 'do_anonymous_page', 'path_openat', '__secure_computing', 'do_exit']) {
+      expect(names).toContain(fn);
+    }
+  });
+
+  it('names the FreeBSD path on a FreeBSD profile, none of Linux', () => {
+    const names = modelledTextNames(loadProfile('lecture'));
+    expect(names).toContain('syscallenter');
+    expect(names).toContain('vm_fault');
+    expect(names).not.toContain('entry_SYSCALL_64');
   });
 });

@@ -13,8 +13,8 @@
  *
  * Build and run:  cc -O2 -o cold-write calibration/probes/cold-write.c
  *                 ./cold-write [repeats [copy bytes...]]   (prints one JSON object)
- * The default copies are 64 KiB, 1, 10, 64 and 256 MiB; penalties are read against
- * the first size given, so give the small copy first.
+ * The default copies are 64 KiB, 1, 10, 64 and 256 MiB. l41sim reads each copy's
+ * penalty against the 64 KiB row, so a run it reads includes 65536.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +22,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Linux moves at most this much in one read(2) or write(2) (MAX_RW_COUNT). */
+#define MAX_RW ((long long)0x7ffff000)
 
 static double now_ns(void) {
   struct timespec t;
@@ -56,8 +59,8 @@ int main(int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     char *end;
     long long v = strtoll(argv[i], &end, 10);
-    if (*end != '\0' || v < 1 || v > (1LL << 32)) {
-      fprintf(stderr, "cold-write: copy size '%s' is not a byte count from 1 to 4 GiB\n", argv[i]);
+    if (*end != '\0' || v < 1 || v > MAX_RW) {
+      fprintf(stderr, "cold-write: copy size '%s' is not a byte count from 1 to %lld (one read(2))\n", argv[i], MAX_RW);
       return 2;
     }
     sizes[nsizes++] = (size_t)v;

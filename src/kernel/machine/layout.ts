@@ -95,6 +95,7 @@ export class KernelMemory {
   private nextText: number;
   private nextStack: number = REGION.kernelStacks;
   private readonly text = new Map<string, number>();
+  private readonly hotLinesOf = new Map<string, number | undefined>();
 
   /** With a kernel text map, mapped functions sit where the real kernel has them, and the others after the last of them. */
   constructor(
@@ -107,9 +108,13 @@ export class KernelMemory {
 
   /** The lines a mapped function's common path fetches (its size times the map's hot fraction); undefined if it is not in the map. */
   hotLines(fn: string): number | undefined {
-    const entry = this.kernelText?.functions[fn];
-    if (!entry) return undefined;
-    return Math.max(1, Math.round(Math.ceil(entry[1] / this.lineBytes) * this.kernelText!.hot_fraction.value));
+    let lines = this.hotLinesOf.get(fn);
+    if (lines === undefined && !this.hotLinesOf.has(fn)) {
+      const entry = this.kernelText?.functions[fn];
+      lines = entry && Math.max(1, Math.round(Math.ceil(entry[1] / this.lineBytes) * this.kernelText!.hot_fraction.value));
+      this.hotLinesOf.set(fn, lines);
+    }
+    return lines;
   }
 
   /** Every function whose text has been asked for, in order of first use. */

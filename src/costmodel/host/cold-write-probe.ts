@@ -13,10 +13,17 @@ import { repoPath } from '../repo.js';
 
 export const COLD_WRITE_SOURCE = 'calibration/probes/cold-write.c';
 
+/** One copy size of a probe run: the write right after the copy ("cold") and the one after that ("repeat"). */
+export interface ColdWriteProbeRow {
+  copy_bytes: number;
+  cold_write_ns: number;
+  warm_write_ns: number;
+}
+
 export interface ColdWriteMeasurement {
   compiler: string;
   repeats: number;
-  rows: { copy_bytes: number; cold_write_ns: number; warm_write_ns: number }[];
+  rows: ColdWriteProbeRow[];
 }
 
 /** The first of cc, gcc, clang that answers --version. */
@@ -38,7 +45,13 @@ export function measureColdWrite(copySizes: readonly number[], repeats: number):
     if (build.status !== 0) return `${cc} could not build ${COLD_WRITE_SOURCE}: ${firstLine(build.stderr) || `status ${build.status}`}`;
     const run = spawnSync(bin, [String(repeats), ...copySizes.map(String)], { encoding: 'utf8', timeout: 300_000 });
     if (run.status !== 0) return `the cold-write probe failed: ${firstLine(run.stderr) || `status ${run.status ?? run.signal}`}`;
-    const out = JSON.parse(run.stdout) as Omit<ColdWriteMeasurement, 'compiler'>;
+    let out: Omit<ColdWriteMeasurement, 'compiler'>;
+    try {
+      out = JSON.parse(run.stdout);
+    } catch {
+      return `the cold-write probe printed no JSON: ${firstLine(run.stdout) || '(nothing)'}`;
+    }
+    if (!Array.isArray(out.rows) || !copySizes.every((b) => out.rows.some((r) => r.copy_bytes === b))) return 'the cold-write probe left out a copy size it was given';
     return { compiler: cc, ...out };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
