@@ -80,6 +80,18 @@ describe('SIGINT during a run', () => {
     expect(leftovers(dir)).toEqual([]);
   }, 60_000);
 
+  it('calibrate lecture: SIGINT stops it with one line, exit 1, and no profile or report written', async () => {
+    const out = join(dir, 'calibrate-out');
+    const run = start(['calibrate', 'lecture', '--out', out]);
+    await sleep(3000); // the fit takes 40 s or more
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.status).toBe(1);
+    expect(r.stderr.replace(/^.*\r(\x1b\[K)?/s, '')).toBe('l41sim: calibrate lecture interrupted; nothing was written\n');
+    expect(readdirSync(out).filter((f) => f !== 'reports')).toEqual([]);
+    expect(readdirSync(join(out, 'reports'))).toEqual([]);
+  }, 60_000);
+
   it('a second SIGINT ends the command at once (exit 130), even inside one long event', async () => {
     // One read of 512 MiB is a single event: the first SIGINT waits for it to end, the second does not.
     const run = start(['workload', 'io-static', '-r', '-b', '512m', '-t', '4g', '/dev/zero']);

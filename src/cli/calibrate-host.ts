@@ -12,7 +12,7 @@ import { profilePath, validateProfile } from '../costmodel/profile.js';
 import { ValidationError } from '../costmodel/validate.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
-import { parsePath } from './common.js';
+import { interruptedOr, parsePath, stopIfInterrupted } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 
 interface HostOptions {
@@ -64,7 +64,9 @@ function progressBar(): { update: Progress; done: () => void } {
   };
 }
 
-function failure(e: unknown): never {
+function failure(e: unknown, command = 'calibrate host'): never {
+  const err = interruptedOr(e, command);
+  if (err !== e) throw err;
   if (e instanceof HostMeasureError) throw new RuntimeFailure('calibrate host', e.message, undefined, { cause: e });
   if (e instanceof FitError) throw new RuntimeFailure('calibrate host', `${e.message}; nothing was written`, 'measurements on a quieter machine (rerun, or use more --repeats)', { cause: e });
   throw e;
@@ -87,8 +89,12 @@ function calibrateHost(opts: HostOptions): void {
   let report: HostFitReport;
   let data;
   try {
-    data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => bar.update(l, 0.7 * f) });
-    ({ raw, report } = fitHostProfile(data, { command, onProgress: (l, f) => bar.update(l, 0.7 + 0.3 * f) }));
+    const progress = (label: string, fraction: number) => {
+      stopIfInterrupted('calibrate host');
+      bar.update(label, fraction);
+    };
+    data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
+    ({ raw, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
   } catch (e) {
     bar.done();
     failure(e);
@@ -134,10 +140,14 @@ function check(opts: HostOptions): void {
   const bar = progressBar();
   let report;
   try {
-    report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? 3 : 5), onProgress: bar.update, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
+    const progress = (label: string, fraction: number) => {
+      stopIfInterrupted('calibrate host --check');
+      bar.update(label, fraction);
+    };
+    report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? 3 : 5), onProgress: progress, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
   } catch (e) {
     bar.done();
-    failure(e);
+    failure(e, 'calibrate host --check');
   }
   bar.done();
   // The fit's held-out error, from the measurements file written with the profile.

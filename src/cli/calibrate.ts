@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { calibrationDir } from '../costmodel/profile.js';
 import { calibrateBbb, calibrateLecture, type FitReport } from '../workloads/calibrate/lecture.js';
-import { parsePath } from './common.js';
+import { interruptedOr, parsePath } from './common.js';
 import { ensureWritableDir, writeFileAtomic } from './output.js';
 
 export function register(program: Command): void {
@@ -18,8 +18,13 @@ export function register(program: Command): void {
     .option('--json', 'print the fit reports as JSON')
     .action((opts: { out: string; json?: boolean }) => {
       ensureWritableDir(join(opts.out, 'reports'), '--out');
-      const bbb = calibrateBbb();
-      const lecture = calibrateLecture(bbb.raw);
+      let bbb, lecture;
+      try {
+        bbb = calibrateBbb();
+        lecture = calibrateLecture(bbb.raw);
+      } catch (e) {
+        throw interruptedOr(e, 'calibrate lecture');
+      }
       for (const [name, fit] of [['bbb', bbb], ['lecture', lecture]] as const) {
         fit.raw.generated_by = 'l41sim calibrate lecture';
         writeFileAtomic(join(opts.out, `${name}.json`), `${JSON.stringify(fit.raw, null, 1)}\n`, '--out');

@@ -3,9 +3,10 @@
 
 import { Command, Option } from 'commander';
 import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
-import { UsageError, quote } from '../errors.js';
+import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../workloads/dd/run.js';
+import { interruptRequested } from '../workloads/runtime.js';
 import { DEFAULT_MAX_EVENTS } from './bounds.js';
 
 export interface RunOptionValues {
@@ -78,4 +79,18 @@ export function resolveRun(opts: RunOptionValues): ResolvedRun {
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
   return { profile, seed: opts.seed, features };
+}
+
+/**
+ * What a command that writes only at its end reports when SIGINT stopped it: one line
+ * saying so, whatever the interrupted step threw (a model run stopping, a measuring
+ * child killed by the same SIGINT); otherwise the error itself.
+ */
+export function interruptedOr(e: unknown, command: string): unknown {
+  return interruptRequested() ? new RuntimeFailure('', `${command} interrupted; nothing was written`, undefined, { cause: e }) : e;
+}
+
+/** Throw the interruption now if SIGINT has come (for work between model runs: measuring, fitting). */
+export function stopIfInterrupted(command: string): void {
+  if (interruptRequested()) throw interruptedOr(undefined, command);
 }

@@ -55,8 +55,8 @@ export async function main(argv: string[]): Promise<void> {
   if (code !== 0) process.exitCode = code;
 }
 
-/** Commands whose work is one long synchronous simulation: they run on a worker thread. */
-const SIMULATING_COMMANDS = new Set(['workload', 'compare']);
+/** Commands whose work is long and synchronous (simulation, calibration): they run on a worker thread, so SIGINT can reach them. */
+const SIMULATING_COMMANDS = new Set(['workload', 'compare', 'calibrate']);
 
 /** True when the command line names a simulating command (the first word that is not an option). */
 function simulates(args: string[]): boolean {

@@ -1,7 +1,7 @@
-// The worker-thread side of `l41sim`: main() runs the commands that simulate (workload,
-// compare) on a worker thread, so that the main thread, which alone receives signals,
-// stays free to take SIGINT. It tells this thread through a shared flag, which
-// runProgram polls between events (a run stops with "interrupted at simulated time X
+// The worker-thread side of `l41sim`: main() runs the commands that simulate or calibrate
+// (workload, compare, calibrate) on a worker thread, so that the main thread, which alone
+// receives signals, stays free to take SIGINT. It tells this thread through a shared flag,
+// which runProgram polls between events (and calibrate between measuring steps) (a run stops with "interrupted at simulated time X
 // after N events"), and through a message, which is re-emitted here as the process's
 // SIGINT for any command listening for it.
 

@@ -38,7 +38,8 @@ export function setInterruptFlag(flag: Int32Array | undefined): void {
   interruptFlag = flag;
 }
 
-function interruptPending(): boolean {
+/** True once SIGINT has asked this thread's work to stop. */
+export function interruptRequested(): boolean {
   return interruptFlag !== undefined && Atomics.load(interruptFlag, 0) !== 0;
 }
 
@@ -175,7 +176,7 @@ export function runProgram(
     seed: k.options.seed,
     maxEvents: bounds.maxEvents,
     onEvent: () => {
-      if (interruptPending()) throw new RunInterrupted(td.proc.comm, Math.max(0, td.cpu.t - startPs), sim.eventCount - 1);
+      if (interruptRequested()) throw new RunInterrupted(td.proc.comm, Math.max(0, td.cpu.t - startPs), sim.eventCount - 1);
     },
   });
   const cpu0 = new Resource(sim, 1, 'cpu0');
@@ -192,7 +193,7 @@ export function runProgram(
     })(),
     td.proc.comm,
   );
-  if (interruptPending()) throw new RunInterrupted(td.proc.comm, 0, 0);
+  if (interruptRequested()) throw new RunInterrupted(td.proc.comm, 0, 0);
   try {
     sim.run();
   } catch (e) {
