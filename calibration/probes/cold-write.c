@@ -8,8 +8,10 @@
  * For each copy size it repeats: read(/dev/zero, buf, size); write(/dev/null,
  * buf, size) (timed: the "cold" call, after the copy); write again (timed: the
  * "warm" call). null_write never touches the buffer, so both writes run the
- * same kernel path; only what the copy evicted differs. Times are medians of
- * `repeats` rounds, from clock_gettime(CLOCK_MONOTONIC) (the vDSO: no syscall).
+ * same kernel path; only what the copy evicted differs. Then the same with the
+ * null system call, getppid(2): read the copy again, time getppid, time it again.
+ * Times are medians of `repeats` rounds, from clock_gettime(CLOCK_MONOTONIC)
+ * (the vDSO: no syscall).
  *
  * Build and run:  cc -O2 -o cold-write calibration/probes/cold-write.c
  *                 ./cold-write [repeats [copy bytes...]]   (prints one JSON object)
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,8 +75,9 @@ int main(int argc, char **argv) {
     if (sizes[i] > max) max = sizes[i];
   char *buf = malloc(max);
   double *cold = malloc(repeats * sizeof *cold), *warm = malloc(repeats * sizeof *warm);
+  double *cold_null = malloc(repeats * sizeof *cold_null), *warm_null = malloc(repeats * sizeof *warm_null);
   int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY);
-  if (!buf || !cold || !warm || zero < 0 || null < 0) {
+  if (!buf || !cold || !warm || !cold_null || !warm_null || zero < 0 || null < 0) {
     perror("cold-write");
     return 1;
   }
@@ -89,9 +93,17 @@ int main(int argc, char **argv) {
       double c = now_ns();
       cold[i] = b - a;
       warm[i] = c - b;
+      if (read(zero, buf, sizes[s]) != (ssize_t)sizes[s]) return perror("read"), 1;
+      a = now_ns();
+      syscall(SYS_getppid);
+      b = now_ns();
+      syscall(SYS_getppid);
+      c = now_ns();
+      cold_null[i] = b - a;
+      warm_null[i] = c - b;
     }
-    printf("%s\n  {\"copy_bytes\": %zu, \"cold_write_ns\": %.0f, \"warm_write_ns\": %.0f}", s ? "," : "", sizes[s], median(cold, repeats),
-           median(warm, repeats));
+    printf("%s\n  {\"copy_bytes\": %zu, \"cold_write_ns\": %.0f, \"warm_write_ns\": %.0f, \"cold_getppid_ns\": %.0f, \"warm_getppid_ns\": %.0f}",
+           s ? "," : "", sizes[s], median(cold, repeats), median(warm, repeats), median(cold_null, repeats), median(warm_null, repeats));
   }
   printf("\n]}\n");
   return 0;

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .command('host')
     .description("measure this Linux machine and fit its profile (Linux kernel path, GNU dd, glibc); --check compares real dd runs with the model")
     .option('--quick', 'few sizes and repeats (CI: under 30 s)')
-    .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults, and one write(2) after a big copy (cold-write probe, needs a C compiler)')
+    .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults, and a write(2) and a getppid(2) after a big copy (cold-write probe, needs a C compiler)')
     .addOption(new Option('--out <path>', 'profile to write (or, with --check, to check)').argParser(parsePath('--out')).default(profilePath('host')))
     .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
     .option('--json', 'print the report as JSON')

@@ -1,6 +1,6 @@
 /**
- * Running calibration/probes/cold-write.c on the host: what one write(2) to /dev/null
- * costs right after a read(2) copy, measured. Node cannot time one system call without
+ * Running calibration/probes/cold-write.c on the host: what one write(2) to /dev/null,
+ * and one getppid(2), cost right after a read(2) copy, measured. Node cannot time one system call without
  * its own binding's cost and cold code in the way, so the probe is C, built with the
  * host's compiler into a temporary directory. No compiler, or a build that fails, skips
  * the measurement with the reason; nothing about it is guessed.
@@ -13,11 +13,17 @@ import { repoPath } from '../repo.js';
 
 export const COLD_WRITE_SOURCE = 'calibration/probes/cold-write.c';
 
-/** One copy size of a probe run: the write right after the copy ("cold") and the one after that ("repeat"). */
+/**
+ * One copy size of a probe run: the write right after the copy ("cold") and the one
+ * after that ("warm"), then the same for getppid after another copy. Runs recorded
+ * before the probe timed getppid have no getppid fields.
+ */
 export interface ColdWriteProbeRow {
   copy_bytes: number;
   cold_write_ns: number;
   warm_write_ns: number;
+  cold_getppid_ns?: number;
+  warm_getppid_ns?: number;
 }
 
 export interface ColdWriteMeasurement {
@@ -51,7 +57,9 @@ export function measureColdWrite(copySizes: readonly number[], repeats: number):
     } catch {
       return `the cold-write probe printed no JSON: ${firstLine(run.stdout) || '(nothing)'}`;
     }
-    if (!Array.isArray(out.rows) || !copySizes.every((b) => out.rows.some((r) => r.copy_bytes === b))) return 'the cold-write probe left out a copy size it was given';
+    if (!Array.isArray(out.rows) || !copySizes.every((b) => out.rows.some((r) => r.copy_bytes === b && r.cold_getppid_ns !== undefined))) {
+      return 'the cold-write probe left out a copy size or a call it was given';
+    }
     return { compiler: cc, ...out };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,29 +1,36 @@
-// The model's side of calibration/probes/cold-write.c: what one write(2) to
-// /dev/null costs right after a read(2) copy of a given size, and how much more
-// than after a small copy. The probe times whole calls on a real machine; here dd
-// with count=2 makes the same calls (read, write, read, write) untraced, and the
-// kernel's own ledger gives the second write's whole span, entry to return: the
-// call after a copy with the path's code already fetched once, as in the probe's
-// steady state.
+// The model's side of calibration/probes/cold-write.c: what one small system call
+// costs right after a read(2) copy of a given size, and how much more than after a
+// small copy. The probe times whole calls on a real machine: a write(2) to /dev/null
+// and the null call, getppid(2). Here, untraced, with whole spans from the kernel's
+// own ledger:
+// - write: dd count=2 makes the same calls (read, write, read, write); its second
+//   write is the call after a copy with the path's code fetched once before, as in
+//   the probe's steady state;
+// - getppid: the fast-path program's cold call, made right after its read(2) copy.
 
 import { median } from 'simple-statistics';
 import type { ColdWriteProbeRow } from '../../costmodel/host/cold-write-probe.js';
 import type { Profile } from '../../costmodel/profile.js';
 import { parseOperands } from '../dd/operands.js';
 import { profileFeatures, runDd } from '../dd/run.js';
+import { runFastpath } from '../fastpath.js';
 
 /** The small copy penalties are measured against: it fits in every L2 the probe has met. */
 export const SMALL_COPY_BYTES = 64 * 1024;
 
-export interface ColdWriteRow {
+/** The calls the probe times after each copy. */
+export const COLD_CALLS = ['write', 'getppid'] as const;
+export type ColdCall = (typeof COLD_CALLS)[number];
+
+export interface ColdCallRow {
   copy_bytes: number;
-  /** The second write of dd count=2 at this block size, entry to return (ns, untraced). */
-  write_after_copy_ns: number;
-  /** write_after_copy_ns minus the same at SMALL_COPY_BYTES. */
+  /** The call right after a copy of this size, entry to return (ns, untraced). */
+  call_after_copy_ns: number;
+  /** call_after_copy_ns minus the same at SMALL_COPY_BYTES. */
   penalty_ns: number;
 }
 
-/** The whole time of dd's second write(2) at block size `bytes`, untraced (the kernel's ledger). */
+/** The whole time of dd's second write(2) at block size `bytes`. */
 function secondWriteNs(profile: Profile, bytes: number): number {
   const writes = (count: string) => {
     const run = runDd(parseOperands({ bs: String(bytes), count }), { profile, seed: 'cold-write', features: profileFeatures(profile), scripts: [] });
@@ -37,31 +44,44 @@ function secondWriteNs(profile: Profile, bytes: number): number {
   return (two.ps - one.ps) / 1000;
 }
 
-export function modelledColdWrites(profile: Profile, copySizes: readonly number[]): ColdWriteRow[] {
-  const warm = secondWriteNs(profile, SMALL_COPY_BYTES);
+/** The whole time of the null call right after a read(2) copy of `bytes`. */
+function nullCallAfterCopyNs(profile: Profile, bytes: number): number {
+  const run = runFastpath({ profile, seed: 'cold-write', features: profileFeatures(profile), calls: 1, warmup: 0, copyBytes: bytes, coldRounds: 1 });
+  if (run.syscall !== 'getppid') throw new Error(`profile '${profile.name}' models ${run.syscall}, not getppid, as its null call`);
+  return run.cold[0]!.ps / 1000;
+}
+
+export function modelledColdCalls(profile: Profile, call: ColdCall, copySizes: readonly number[]): ColdCallRow[] {
+  const timeOf = (bytes: number) => (call === 'write' ? secondWriteNs(profile, bytes) : nullCallAfterCopyNs(profile, bytes));
+  const small = timeOf(SMALL_COPY_BYTES);
   return copySizes.map((bytes) => {
-    const ns = bytes === SMALL_COPY_BYTES ? warm : secondWriteNs(profile, bytes);
-    return { copy_bytes: bytes, write_after_copy_ns: ns, penalty_ns: ns - warm };
+    const ns = bytes === SMALL_COPY_BYTES ? small : timeOf(bytes);
+    return { copy_bytes: bytes, call_after_copy_ns: ns, penalty_ns: ns - small };
   });
 }
 
-/** calibration/data/host-vm-cold-write.json: runs of the probe. */
+/** calibration/data/host-vm-cold-write.json: runs of the probe (runs from before it timed getppid have only write). */
 export interface ColdWriteData {
   runs: { rows: ColdWriteProbeRow[] }[];
 }
 
-/** Per copy size, the measured cold write and its penalty (defined as the model's: minus the cold write after SMALL_COPY_BYTES), medians over runs. */
-export function measuredColdWrites(data: ColdWriteData): Map<number, { write_after_copy_ns: number; penalty_ns: number }> {
+/**
+ * Per copy size, the measured call right after the copy and its penalty (defined as the
+ * model's: minus the same after SMALL_COPY_BYTES), medians over the runs that timed the call.
+ */
+export function measuredColdCalls(data: ColdWriteData, call: ColdCall): Map<number, { call_after_copy_ns: number; penalty_ns: number }> {
+  const field = call === 'write' ? 'cold_write_ns' : 'cold_getppid_ns';
   const perSize = new Map<number, { cold: number[]; penalty: number[] }>();
   for (const run of data.runs) {
-    const warm = run.rows.find((r) => r.copy_bytes === SMALL_COPY_BYTES);
-    if (!warm) throw new Error(`a cold-write run has no ${SMALL_COPY_BYTES}-byte row to measure penalties from`);
+    if (!run.rows.every((r) => r[field] !== undefined)) continue;
+    const small = run.rows.find((r) => r.copy_bytes === SMALL_COPY_BYTES);
+    if (!small) throw new Error(`a cold-write run has no ${SMALL_COPY_BYTES}-byte row to measure penalties from`);
     for (const r of run.rows) {
       const v = perSize.get(r.copy_bytes) ?? { cold: [], penalty: [] };
-      v.cold.push(r.cold_write_ns);
-      v.penalty.push(r.cold_write_ns - warm.cold_write_ns);
+      v.cold.push(r[field]!);
+      v.penalty.push(r[field]! - small[field]!);
       perSize.set(r.copy_bytes, v);
     }
   }
-  return new Map([...perSize].map(([bytes, v]) => [bytes, { write_after_copy_ns: median(v.cold), penalty_ns: median(v.penalty) }]));
+  return new Map([...perSize].map(([bytes, v]) => [bytes, { call_after_copy_ns: median(v.cold), penalty_ns: median(v.penalty) }]));
 }
