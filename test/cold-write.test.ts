@@ -59,6 +59,11 @@ describe('cold-write data', () => {
     expect(() => measuredColdCalls({ runs: [{ rows: [{ copy_bytes: MiB, cold_write_ns: 1, warm_write_ns: 1 }] }] }, 'write')).toThrow(/no 65536-byte row/);
   });
 
+  it('says so when no run timed the call', () => {
+    const rows = [{ copy_bytes: SMALL_COPY_BYTES, cold_write_ns: 300, warm_write_ns: 300 }];
+    expect(() => measuredColdCalls({ runs: [{ rows }] }, 'getppid')).toThrow('no cold-write run timed getppid');
+  });
+
   it('reads getppid only from the runs that timed it', () => {
     const rows = [
       { copy_bytes: SMALL_COPY_BYTES, cold_write_ns: 300, warm_write_ns: 300 },

@@ -20,6 +20,6 @@ for (const call of COLD_CALLS) {
     const m = measured.get(b);
     const r = rows.find((x) => x.copy_bytes === b);
     const model = r ? [`${Math.round(r.call_after_copy_ns)} ns`, `${Math.round(r.penalty_ns)} ns`] : ['(not modelled)', '(not modelled)'];
-    console.log(`| ${label(b)} | ${m.call_after_copy_ns} ns | ${model[0]} | ${m.penalty_ns} ns | ${model[1]} |`);
+    console.log(`| ${label(b)} | ${Math.round(m.call_after_copy_ns)} ns | ${model[0]} | ${Math.round(m.penalty_ns)} ns | ${model[1]} |`);
   }
 }

@@ -14,6 +14,7 @@ import { RuntimeFailure, UsageError } from '../errors.js';
 import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
 import { interruptedOr, parsePath, stopIfInterrupted } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
+import { stderrTerminal } from './terminal.js';
 
 interface HostOptions {
   quick?: boolean;
@@ -45,7 +46,8 @@ export function register(program: Command): void {
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 function progressBar(): { update: Progress; done: () => void } {
-  const tty = process.stderr.isTTY === true;
+  const terminal = stderrTerminal();
+  const tty = terminal.isTTY;
   let last = '';
   return {
     update: (label, fraction) => {
@@ -53,7 +55,7 @@ function progressBar(): { update: Progress; done: () => void } {
       const width = 30;
       const f = Math.max(0, Math.min(1, fraction));
       const filled = Math.round(f * width);
-      const cols = process.stderr.columns ?? 80;
+      const cols = terminal.columns ?? 80;
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}% ${label}`.slice(0, cols - 1);
       if (line !== last) process.stderr.write(`\r${line}\x1b[K`);
       last = line;
@@ -67,9 +69,17 @@ function progressBar(): { update: Progress; done: () => void } {
 function failure(e: unknown, command = 'calibrate host'): never {
   const err = interruptedOr(e, command);
   if (err !== e) throw err;
-  if (e instanceof HostMeasureError) throw new RuntimeFailure('calibrate host', e.message, undefined, { cause: e });
-  if (e instanceof FitError) throw new RuntimeFailure('calibrate host', `${e.message}; nothing was written`, 'measurements on a quieter machine (rerun, or use more --repeats)', { cause: e });
+  if (e instanceof HostMeasureError) throw new RuntimeFailure(command, e.message, undefined, { cause: e });
+  if (e instanceof FitError) throw new RuntimeFailure(command, `${e.message}; nothing was written`, 'measurements on a quieter machine (rerun, or use more --repeats)', { cause: e });
   throw e;
+}
+
+/** The bar's update, stopping first if SIGINT has come (between measuring steps there is no model run to stop). */
+function interruptible(bar: { update: Progress }, command: string): Progress {
+  return (label, fraction) => {
+    stopIfInterrupted(command);
+    bar.update(label, fraction);
+  };
 }
 
 /** Where the measurements and the fit report go: calibration/data/<stem>-measurements.json and calibration/reports/<stem>-fit.md next to the profile. */
@@ -89,10 +99,7 @@ function calibrateHost(opts: HostOptions): void {
   let report: HostFitReport;
   let data;
   try {
-    const progress = (label: string, fraction: number) => {
-      stopIfInterrupted('calibrate host');
-      bar.update(label, fraction);
-    };
+    const progress = interruptible(bar, 'calibrate host');
     data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
     ({ raw, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
   } catch (e) {
@@ -140,10 +147,7 @@ function check(opts: HostOptions): void {
   const bar = progressBar();
   let report;
   try {
-    const progress = (label: string, fraction: number) => {
-      stopIfInterrupted('calibrate host --check');
-      bar.update(label, fraction);
-    };
+    const progress = interruptible(bar, 'calibrate host --check');
     report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? 3 : 5), onProgress: progress, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
   } catch (e) {
     bar.done();

@@ -50,19 +50,19 @@ Add --debug to any command to see stack traces of errors.`;
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', quietOnEpipe);
   process.stderr.on('error', quietOnEpipe);
-  const code = simulates(argv.slice(2)) ? await runOnThread(argv) : await run(argv);
+  const code = runsOnThread(argv.slice(2)) ? await runOnThread(argv) : await run(argv);
   // An action may have set process.exitCode itself; do not turn its failure into success.
   if (code !== 0) process.exitCode = code;
 }
 
 /** Commands whose work is long and synchronous (simulation, calibration): they run on a worker thread, so SIGINT can reach them. */
-const SIMULATING_COMMANDS = new Set(['workload', 'compare', 'calibrate']);
+const THREADED_COMMANDS = new Set(['workload', 'compare', 'calibrate']);
 
 /** True when the command line names a simulating command (the first word that is not an option). */
-function simulates(args: string[]): boolean {
+function runsOnThread(args: string[]): boolean {
   if (process.env.L41SIM_NO_THREAD === '1') return false;
   const first = args.find((a) => !a.startsWith('-') || a === '--');
-  return first !== undefined && SIMULATING_COMMANDS.has(first);
+  return first !== undefined && THREADED_COMMANDS.has(first);
 }
 
 /**
@@ -75,7 +75,8 @@ async function runOnThread(argv: string[]): Promise<number> {
   const entry = new URL('./thread.js', import.meta.url);
   if (!existsSync(fileURLToPath(entry))) return run(argv); // running from the TypeScript sources
   const interrupt = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(entry, { workerData: { argv, interrupt } satisfies ThreadData });
+  const stderr = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns };
+  const worker = new Worker(entry, { workerData: { argv, interrupt, stderr } satisfies ThreadData });
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;

@@ -13,6 +13,7 @@ import { asciiChart, renderPlot, seriesOf } from '../workloads/sweep/plot.js';
 import { defaultWorkers, runSweep } from '../workloads/sweep/runner.js';
 import { workloadDef } from '../workloads/sweep/workloads.js';
 import { packageVersion } from './main.js';
+import { stderrTerminal } from './terminal.js';
 
 interface SweepOptionValues {
   workers: number;
@@ -47,7 +48,7 @@ export function readSweepConfig(file: string): SweepConfig {
 
 /** A progress bar on a terminal (stderr), nothing elsewhere. */
 function progressBar(): ((done: number, total: number) => void) & { end(): void } {
-  const tty = process.stderr.isTTY === true;
+  const tty = stderrTerminal().isTTY;
   const t0 = Date.now();
   let drawn = false;
   const f = (done: number, total: number) => {
@@ -91,7 +92,7 @@ export function register(program: Command): void {
         }
         // On a terminal, say why the sweep has not stopped yet; the one line that says
         // where it got to follows when the points in flight are done.
-        if (process.stderr.isTTY === true) process.stderr.write('\r\u001b[Kl41sim: stopping: the points in flight finish and are kept (Ctrl-C again to quit now)\n');
+        if (stderrTerminal().isTTY) process.stderr.write('\r\u001b[Kl41sim: stopping: the points in flight finish and are kept (Ctrl-C again to quit now)\n');
         controller.abort();
       };
       process.on('SIGINT', onSigint);

@@ -7,6 +7,9 @@
 //   write is the call after a copy with the path's code fetched once before, as in
 //   the probe's steady state;
 // - getppid: the fast-path program's cold call, made right after its read(2) copy.
+// The two programs differ around the call (dd charges clock interrupts, the fast-path
+// program prices them at 0 and uses FreeBSD's user layout); the spans compared are the
+// kernel's, entry to return, where that makes little difference.
 
 import { median } from 'simple-statistics';
 import type { ColdWriteProbeRow } from '../../costmodel/host/cold-write-probe.js';
@@ -83,5 +86,6 @@ export function measuredColdCalls(data: ColdWriteData, call: ColdCall): Map<numb
       perSize.set(r.copy_bytes, v);
     }
   }
+  if (perSize.size === 0) throw new Error(`no cold-write run timed ${call}`);
   return new Map([...perSize].map(([bytes, v]) => [bytes, { call_after_copy_ns: median(v.cold), penalty_ns: median(v.penalty) }]));
 }

@@ -133,7 +133,7 @@ const LECTURE_NOTE = "the cost on the lecture's machine, including whatever made
  */
 export const KNOWN_MISSES: Record<string, string> = {
   'syscall_time[write]':
-    "one call of 29 us right after the 10 MiB read, against 4-8 us for the other small calls. The model gives 7.3 us: 6.1 us for the same first write after a 64 KiB copy (its code is cold either way), and 1.2 us for what the 10 MiB copy evicted. On a real machine a cold path costs about twelve times a warm one (calibration/probes/cold-write.c on the host, where the model with the kernel's symbol table gets that penalty within 17%); the lecture's machine has no symbol table to map, and a larger code footprint does not move this row: the fit trades it against memory latency on the first calls. Held out of the fit.",
+    "one call of 29 us right after the 10 MiB read, against 4-8 us for the other small calls. The model gives 7.3 us: 6.1 us for the same first write after a 64 KiB copy (its code is cold either way), and 1.2 us for what the 10 MiB copy evicted. On a real machine a cold path costs ten to twenty times a warm one (calibration/probes/cold-write.c on the host, where the model with the kernel's symbol table gets write's penalty within 15% but getppid's only to a third); the lecture's machine has no symbol table to map, and a larger code footprint does not move this row: the fit trades it against memory latency on the first calls. Held out of the fit.",
 };
 
 export function calibrateLecture(bbb: RawProfile, iterations = 4): { raw: RawProfile; report: FitReport } {
