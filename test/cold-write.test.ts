@@ -27,7 +27,7 @@ describe.each([
 ] as const)('cold-write: one %s right after a copy', (call, smallTolerance, [low, high]) => {
   const measuredRows = measuredColdCalls(DATA, call);
   const measured = (bytes: number) => measuredRows.get(bytes)!.penalty_ns;
-  const rows = modelledColdCalls(profile, call, [SMALL_COPY_BYTES, MiB, 64 * MiB]);
+  const rows = modelledColdCalls(profile, call, [SMALL_COPY_BYTES, MiB, 10 * MiB, 64 * MiB]);
   const penalty = (bytes: number) => rows.find((r) => r.copy_bytes === bytes)!.penalty_ns;
 
   it(`models the call after a small copy within ${100 * smallTolerance}% of the measured one (whole call, untraced)`, () => {
@@ -38,8 +38,10 @@ describe.each([
 
   it('costs more the bigger the copy before it, in the model as measured', () => {
     expect(penalty(MiB)).toBeGreaterThan(0);
-    expect(penalty(64 * MiB)).toBeGreaterThan(penalty(MiB));
-    expect(measured(64 * MiB)).toBeGreaterThan(measured(MiB));
+    expect(penalty(10 * MiB)).toBeGreaterThan(penalty(MiB));
+    expect(penalty(64 * MiB)).toBeGreaterThanOrEqual(penalty(10 * MiB));
+    expect(measured(64 * MiB)).toBeGreaterThan(measured(10 * MiB));
+    expect(measured(10 * MiB)).toBeGreaterThan(measured(MiB));
   });
 
   it('leaves a copy that fits in the last-level cache far cheaper than one beyond it', () => {

@@ -6,7 +6,9 @@
 // - write: dd count=2 makes the same calls (read, write, read, write); its second
 //   write is the call after a copy with the path's code fetched once before, as in
 //   the probe's steady state;
-// - getppid: the fast-path program's cold call, made right after its read(2) copy.
+// - getppid: the fast-path program's cold calls, each right after its read(2) copy; the
+//   last of a few, after warm calls, so that it is the steady state the probe's rounds
+//   reach, not a first call's compulsory misses;
 // The two programs differ around the call (dd charges clock interrupts, the fast-path
 // program prices them at 0 and uses FreeBSD's user layout); the spans compared are the
 // kernel's, entry to return, where that makes little difference.
@@ -47,11 +49,11 @@ function secondWriteNs(profile: Profile, bytes: number): number {
   return (two.ps - one.ps) / 1000;
 }
 
-/** The whole time of the null call right after a read(2) copy of `bytes`. */
+/** The whole time of the null call right after a read(2) copy of `bytes`, in the steady state of repeated rounds. */
 function nullCallAfterCopyNs(profile: Profile, bytes: number): number {
-  const run = runFastpath({ profile, seed: 'cold-write', features: profileFeatures(profile), calls: 1, warmup: 0, copyBytes: bytes, coldRounds: 1 });
+  const run = runFastpath({ profile, seed: 'cold-write', features: profileFeatures(profile), calls: 3, warmup: 0, copyBytes: bytes, coldRounds: 2 });
   if (run.syscall !== 'getppid') throw new Error(`profile '${profile.name}' models ${run.syscall}, not getppid, as its null call`);
-  return run.cold[0]!.ps / 1000;
+  return run.cold.at(-1)!.ps / 1000;
 }
 
 export function modelledColdCalls(profile: Profile, call: ColdCall, copySizes: readonly number[]): ColdCallRow[] {
