@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COSTS } from '../src/costmodel/costs.js';
-import { measureColdWrite } from '../src/costmodel/host/cold-write-probe.js';
+import { findCompiler, measureColdWrite } from '../src/costmodel/host/cold-write-probe.js';
 import type { HostFacts } from '../src/costmodel/host/probe.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host-base.js';
@@ -90,8 +90,7 @@ describe('calibrate host (on this machine)', () => {
     // The modelled syscall counts are what perf's sys_enter counts (exit_group in, execve out).
     expect(rep.rows.map((x: { modelled_syscalls: number }) => x.modelled_syscalls)).toEqual([5245, 445, 146, 128, 125]);
     // The cold-write probe: measured and modelled after a small and a big copy; skipped only for want of a compiler.
-    const hasCc = ['cc', 'gcc', 'clang'].some((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
-    if (!hasCc) expect(rep.cold_write).toEqual({ skipped: 'no C compiler (cc, gcc or clang) on PATH' });
+    if (findCompiler() === null) expect(rep.cold_write).toEqual({ skipped: 'no C compiler (cc, gcc or clang) on PATH' });
     else {
       expect(rep.cold_write.skipped).toBeUndefined();
       const [small, big] = rep.cold_write as { copy_bytes: number; measured_ns: number; modelled_ns: number }[];

@@ -27,6 +27,7 @@ import { register as registerCalibrateHost } from './calibrate-host.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerProfiles } from './profiles.js';
 import { register as registerSweep } from './sweep.js';
+import { stderrTerminal } from './terminal.js';
 import type { ThreadData } from './thread.js';
 import { register as registerWorkload } from './workload.js';
 
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
 /** Commands whose work is long and synchronous (simulation, calibration): they run on a worker thread, so SIGINT can reach them. */
 const THREADED_COMMANDS = new Set(['workload', 'compare', 'calibrate']);
 
-/** True when the command line names a simulating command (the first word that is not an option). */
+/** True when the command line names a threaded command (the first word that is not an option). */
 function runsOnThread(args: string[]): boolean {
   if (process.env.L41SIM_NO_THREAD === '1') return false;
   const first = args.find((a) => !a.startsWith('-') || a === '--');
@@ -75,8 +76,7 @@ async function runOnThread(argv: string[]): Promise<number> {
   const entry = new URL('./thread.js', import.meta.url);
   if (!existsSync(fileURLToPath(entry))) return run(argv); // running from the TypeScript sources
   const interrupt = new Int32Array(new SharedArrayBuffer(4));
-  const stderr = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns };
-  const worker = new Worker(entry, { workerData: { argv, interrupt, stderr } satisfies ThreadData });
+  const worker = new Worker(entry, { workerData: { argv, interrupt, stderr: stderrTerminal() } satisfies ThreadData });
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoPath } from '../repo.js';
+import { firstLine } from './probe.js';
 
 export const COLD_WRITE_SOURCE = 'calibration/probes/cold-write.c';
 
@@ -26,6 +27,15 @@ export interface ColdWriteProbeRow {
   warm_getppid_ns?: number;
 }
 
+/** The calls the probe times after each copy. */
+export const COLD_CALLS = ['write', 'getppid'] as const;
+export type ColdCall = (typeof COLD_CALLS)[number];
+
+/** A row's time of `call` right after the copy; undefined in runs from before the probe timed it. */
+export function coldCallNs(row: ColdWriteProbeRow, call: ColdCall): number | undefined {
+  return call === 'write' ? row.cold_write_ns : row.cold_getppid_ns;
+}
+
 export interface ColdWriteMeasurement {
   compiler: string;
   repeats: number;
@@ -33,14 +43,14 @@ export interface ColdWriteMeasurement {
 }
 
 /** The first of cc, gcc, clang that answers --version. */
-function findCompiler(): string | null {
+export function findCompiler(): string | null {
   for (const cc of ['cc', 'gcc', 'clang']) {
     if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0) return cc;
   }
   return null;
 }
 
-/** Build and run the probe over `copySizes` (the small, warm copy first); a string says why it was skipped. */
+/** Build and run the probe over `copySizes`; a string says why it was skipped. */
 export function measureColdWrite(copySizes: readonly number[], repeats: number): ColdWriteMeasurement | string {
   const cc = findCompiler();
   if (!cc) return 'no C compiler (cc, gcc or clang) on PATH';
@@ -57,15 +67,11 @@ export function measureColdWrite(copySizes: readonly number[], repeats: number):
     } catch {
       return `the cold-write probe printed no JSON: ${firstLine(run.stdout) || '(nothing)'}`;
     }
-    if (!Array.isArray(out.rows) || !copySizes.every((b) => out.rows.some((r) => r.copy_bytes === b && r.cold_getppid_ns !== undefined))) {
+    if (!Array.isArray(out.rows) || !copySizes.every((b) => out.rows.some((r) => r.copy_bytes === b && COLD_CALLS.every((c) => coldCallNs(r, c) !== undefined)))) {
       return 'the cold-write probe left out a copy size or a call it was given';
     }
     return { compiler: cc, ...out };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function firstLine(text: string | null): string {
-  return (text ?? '').trim().split('\n')[0] ?? '';
 }

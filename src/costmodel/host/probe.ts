@@ -16,6 +16,11 @@ export class HostMeasureError extends Error {
   override readonly name = 'HostMeasureError';
 }
 
+/** The first line of a measuring tool's output, for a one-line message ('' for none). */
+export function firstLine(text: string | null): string {
+  return (text ?? '').trim().split('\n')[0] ?? '';
+}
+
 /** One cache from /sys/devices/system/cpu/cpu0/cache/index*. */
 export interface CacheInfo {
   level: number;

@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { max, median, min } from 'simple-statistics';
-import { HostMeasureError } from './probe.js';
+import { firstLine, HostMeasureError } from './probe.js';
 
 export type ChildRusageMethod = 'perf-stat' | 'python3-wait4';
 
@@ -317,10 +317,6 @@ function checkDd(ddPath: string): void {
   if (r.error) throw new HostMeasureError(`cannot run '${ddPath}': ${r.error.message}`);
   if (r.status !== 0) throw new HostMeasureError(`'${ddPath} if=/dev/zero of=/dev/null count=0' failed: ${firstLine(r.stderr)}`);
   if (ddVersion(ddPath) === null) throw new HostMeasureError(`'${ddPath}' is not GNU coreutils dd; the host model describes GNU dd`);
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0] ?? '';
 }
 
 function lastLine(s: string): string {

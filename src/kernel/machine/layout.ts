@@ -95,26 +95,25 @@ export class KernelMemory {
   private nextText: number;
   private nextStack: number = REGION.kernelStacks;
   private readonly text = new Map<string, number>();
-  private readonly hotLinesOf = new Map<string, number | undefined>();
+  /** Each mapped function's hot lines: its size in lines times the map's hot fraction, at least one. */
+  private readonly hotLinesOf = new Map<string, number>();
 
   /** With a kernel text map, mapped functions sit where the real kernel has them, and the others after the last of them. */
   constructor(
     readonly lineBytes: number,
     private readonly kernelText?: KernelText,
   ) {
-    const ends = Object.values(kernelText?.functions ?? {}).map(([offset, bytes]) => offset + bytes);
-    this.nextText = REGION.kernelText + Math.ceil(Math.max(0, ...ends) / 1024) * 1024;
+    let end = 0;
+    for (const [fn, [offset, bytes]] of Object.entries(kernelText?.functions ?? {})) {
+      end = Math.max(end, offset + bytes);
+      this.hotLinesOf.set(fn, Math.max(1, Math.round(Math.ceil(bytes / lineBytes) * kernelText!.hot_fraction.value)));
+    }
+    this.nextText = REGION.kernelText + Math.ceil(end / 1024) * 1024;
   }
 
-  /** The lines a mapped function's common path fetches (its size times the map's hot fraction); undefined if it is not in the map. */
+  /** The lines a mapped function's common path fetches; undefined if it is not in the map. */
   hotLines(fn: string): number | undefined {
-    let lines = this.hotLinesOf.get(fn);
-    if (lines === undefined && !this.hotLinesOf.has(fn)) {
-      const entry = this.kernelText?.functions[fn];
-      lines = entry && Math.max(1, Math.round(Math.ceil(entry[1] / this.lineBytes) * this.kernelText!.hot_fraction.value));
-      this.hotLinesOf.set(fn, lines);
-    }
-    return lines;
+    return this.hotLinesOf.get(fn);
   }
 
   /** Every function whose text has been asked for, in order of first use. */

@@ -14,7 +14,7 @@
 // kernel's, entry to return, where that makes little difference.
 
 import { median } from 'simple-statistics';
-import type { ColdWriteProbeRow } from '../../costmodel/host/cold-write-probe.js';
+import { coldCallNs, type ColdCall, type ColdWriteProbeRow } from '../../costmodel/host/cold-write-probe.js';
 import type { Profile } from '../../costmodel/profile.js';
 import { parseOperands } from '../dd/operands.js';
 import { profileFeatures, runDd } from '../dd/run.js';
@@ -22,10 +22,6 @@ import { runFastpath } from '../fastpath.js';
 
 /** The small copy penalties are measured against: it fits in every L2 the probe has met. */
 export const SMALL_COPY_BYTES = 64 * 1024;
-
-/** The calls the probe times after each copy. */
-export const COLD_CALLS = ['write', 'getppid'] as const;
-export type ColdCall = (typeof COLD_CALLS)[number];
 
 export interface ColdCallRow {
   copy_bytes: number;
@@ -75,16 +71,15 @@ export interface ColdWriteData {
  * model's: minus the same after SMALL_COPY_BYTES), medians over the runs that timed the call.
  */
 export function measuredColdCalls(data: ColdWriteData, call: ColdCall): Map<number, { call_after_copy_ns: number; penalty_ns: number }> {
-  const field = call === 'write' ? 'cold_write_ns' : 'cold_getppid_ns';
   const perSize = new Map<number, { cold: number[]; penalty: number[] }>();
   for (const run of data.runs) {
-    if (!run.rows.every((r) => r[field] !== undefined)) continue;
+    if (!run.rows.every((r) => coldCallNs(r, call) !== undefined)) continue;
     const small = run.rows.find((r) => r.copy_bytes === SMALL_COPY_BYTES);
     if (!small) throw new Error(`a cold-write run has no ${SMALL_COPY_BYTES}-byte row to measure penalties from`);
     for (const r of run.rows) {
       const v = perSize.get(r.copy_bytes) ?? { cold: [], penalty: [] };
-      v.cold.push(r[field]!);
-      v.penalty.push(r[field]! - small[field]!);
+      v.cold.push(coldCallNs(r, call)!);
+      v.penalty.push(coldCallNs(r, call)! - coldCallNs(small, call)!);
       perSize.set(r.copy_bytes, v);
     }
   }

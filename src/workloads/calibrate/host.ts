@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { fitLinear, FitError, type FitResult, type Observation } from '../../costmodel/fit.js';
 import { measureHost, sizeLabel, spreadOf, type HostMeasurements, type Spread } from '../../costmodel/host/measure.js';
-import { COLD_WRITE_SOURCE, measureColdWrite } from '../../costmodel/host/cold-write-probe.js';
+import { COLD_CALLS, COLD_WRITE_SOURCE, coldCallNs, measureColdWrite, type ColdCall } from '../../costmodel/host/cold-write-probe.js';
 import { readKallsyms, type KernelTextMap } from '../../costmodel/host/kallsyms.js';
 import { HostMeasureError } from '../../costmodel/host/probe.js';
 import { ddVersion, measureRealDd, parseGnuDdSize, parsePerfCsv, DEFAULT_DD_CASES, type RealDdRun } from '../../costmodel/host/realdd.js';
@@ -31,7 +31,7 @@ import { UserProcess } from '../runtime.js';
 import { GNU_LAYOUT } from '../dd/gnu.js';
 import type { DdOperands } from '../dd/operands.js';
 import { runDd, type DdRun } from '../dd/run.js';
-import { COLD_CALLS, modelledColdCalls, SMALL_COPY_BYTES, type ColdCall } from './cold-write.js';
+import { modelledColdCalls, SMALL_COPY_BYTES } from './cold-write.js';
 import { hostBaseProfile } from './host-base.js';
 import { modelledTextNames } from './text-census.js';
 import { psPerUnit, sig4, termParam } from './terms.js';
@@ -517,7 +517,7 @@ function modelledNs(r: Row, book: CostBook, bindingNs: number): number {
   return ns;
 }
 
-/** The share of a function's lines its common path fetches: assumed, and tested by --check's cold-write comparison. */
+/** The share of a function's lines its common path fetches: assumed (its note says how it was chosen). */
 const HOT_FRACTION: Param = {
   value: 0.5,
   unit: 'ratio',
@@ -728,8 +728,7 @@ function checkColdWrite(profile: Profile): HostCheckReport['cold_write'] {
   return COLD_CALLS.flatMap((call) => {
     const modelled = modelledColdCalls(profile, call, sizes);
     return sizes.map((bytes, i) => {
-      const row = measured.rows.find((r) => r.copy_bytes === bytes)!;
-      const m = call === 'write' ? row.cold_write_ns : row.cold_getppid_ns!;
+      const m = coldCallNs(measured.rows.find((r) => r.copy_bytes === bytes)!, call)!;
       const ns = modelled[i]!.call_after_copy_ns;
       return { call, copy_bytes: bytes, measured_ns: m, modelled_ns: ns, error: (ns - m) / m };
     });
