@@ -14,7 +14,7 @@ import { RuntimeFailure, UsageError } from '../errors.js';
 import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
 import { interruptedOr, parsePath, stopIfInterrupted } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
-import { stderrTerminal } from './terminal.js';
+import { progressBar } from './terminal.js';
 
 interface HostOptions {
   quick?: boolean;
@@ -44,25 +44,12 @@ export function register(program: Command): void {
     .action((opts: HostOptions) => (opts.check ? check(opts) : calibrateHost(opts)));
 }
 
-/** A progress bar on stderr when it is a terminal; nothing otherwise. */
-function progressBar(): { update: Progress; done: () => void } {
-  const terminal = stderrTerminal();
-  const tty = terminal.isTTY;
-  let last = '';
+/** The progress bar with the share done in per cent before the step's label. */
+function percentBar(): { update: Progress; done: () => void } {
+  const bar = progressBar();
   return {
-    update: (label, fraction) => {
-      if (!tty) return;
-      const width = 30;
-      const f = Math.max(0, Math.min(1, fraction));
-      const filled = Math.round(f * width);
-      const cols = terminal.columns ?? 80;
-      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}% ${label}`.slice(0, cols - 1);
-      if (line !== last) process.stderr.write(`\r${line}\x1b[K`);
-      last = line;
-    },
-    done: () => {
-      if (tty && last !== '') process.stderr.write('\r\x1b[K');
-    },
+    update: (label, fraction) => bar.draw(fraction, `${String(Math.round(Math.max(0, Math.min(1, fraction)) * 100)).padStart(3)}% ${label}`),
+    done: () => bar.done(),
   };
 }
 
@@ -93,7 +80,7 @@ function calibrateHost(opts: HostOptions): void {
   if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
   const side = sidePaths(out);
   for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
-  const bar = progressBar();
+  const bar = percentBar();
   const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}`;
   let raw: Record<string, any>;
   let report: HostFitReport;
@@ -144,7 +131,7 @@ function check(opts: HostOptions): void {
     if (e instanceof SyntaxError) throw new UsageError('--out', `${path} is not valid JSON (${e.message})`, 'a profile document');
     throw e;
   }
-  const bar = progressBar();
+  const bar = percentBar();
   let report;
   try {
     const progress = interruptible(bar, 'calibrate host --check');

@@ -13,7 +13,7 @@ import { asciiChart, renderPlot, seriesOf } from '../workloads/sweep/plot.js';
 import { defaultWorkers, runSweep } from '../workloads/sweep/runner.js';
 import { workloadDef } from '../workloads/sweep/workloads.js';
 import { packageVersion } from './main.js';
-import { stderrTerminal } from './terminal.js';
+import { progressBar, stderrTerminal } from './terminal.js';
 
 interface SweepOptionValues {
   workers: number;
@@ -46,26 +46,16 @@ export function readSweepConfig(file: string): SweepConfig {
   return validateSweepConfig(raw, file);
 }
 
-/** A progress bar on a terminal (stderr), nothing elsewhere. */
-function progressBar(): ((done: number, total: number) => void) & { end(): void } {
-  const tty = stderrTerminal().isTTY;
+/** The progress bar with points done, time taken and an estimate of the time left; end() leaves its last line. */
+function pointsBar(): ((done: number, total: number) => void) & { end(): void } {
+  const bar = progressBar();
   const t0 = Date.now();
-  let drawn = false;
   const f = (done: number, total: number) => {
-    if (!tty) return;
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
     const s = (Date.now() - t0) / 1000;
     const eta = done > 0 && done < total ? `, about ${Math.ceil((s / done) * (total - done))} s left` : '';
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} points, ${s.toFixed(1)} s${eta}\u001b[K`);
-    drawn = true;
+    bar.draw(total === 0 ? 1 : done / total, `${done}/${total} points, ${s.toFixed(1)} s${eta}`);
   };
-  return Object.assign(f, {
-    end() {
-      if (drawn) process.stderr.write('\n');
-      drawn = false;
-    },
-  });
+  return Object.assign(f, { end: () => bar.done(true) });
 }
 
 export function register(program: Command): void {
@@ -96,7 +86,7 @@ export function register(program: Command): void {
         controller.abort();
       };
       process.on('SIGINT', onSigint);
-      const bar = progressBar();
+      const bar = pointsBar();
       const t0 = Date.now();
       const written: string[] = [];
       try {
