@@ -8,7 +8,11 @@ import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { FitError } from '../costmodel/fit.js';
 import { HostMeasureError } from '../host/error.js';
-import { profilePath, validateProfile } from '../costmodel/profile.js';
+import { profileNameFor } from '../costmodel/fingerprint.js';
+import { calibrationDir, profilePath, validateProfile, type Profile } from '../costmodel/profile.js';
+import { probeHost, type HostFacts } from '../host/facts.js';
+import { fingerprintOf } from '../host/fingerprint.js';
+import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { ValidationError } from '../costmodel/validate.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import type { HostProfileDoc } from '../workloads/calibrate/host/base.js';
@@ -27,6 +31,7 @@ interface HostOptions {
   repeats?: number;
   json?: boolean;
   from?: string;
+  allowStaleHost?: boolean;
 }
 
 function parseRepeats(text: string): number {
@@ -43,7 +48,8 @@ export function register(program: Command): void {
     .description("measure this Linux machine and fit its profile (Linux kernel path, GNU dd, glibc); --check compares real dd runs with the model")
     .option('--quick', 'few sizes and repeats (CI: under 30 s)')
     .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults, and a write(2) and a getppid(2) after a big copy (cold-write probe, needs a C compiler)')
-    .addOption(new Option('--out <path>', 'profile to write (or, with --check, to check)').argParser(parsePath('--out')).default(profilePath('host')))
+    .addOption(new Option('--out <path>', "profile to write (default: calibration/host-<host>-<kernel>-<id>.json, named after the machine); with --check, the profile to check (default: this machine's, as --profile host finds it)").argParser(parsePath('--out')))
+    .option('--allow-stale-host', 'with --check and no --out: check the nearest host profile even when it was measured on another machine')
     .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
     .addOption(new Option('--from <measurements>', 'fit from measurements recorded earlier (a calibration/data/*-measurements.json) instead of measuring this machine').argParser(parsePath('--from')))
     .option('--json', 'print the report as JSON')
@@ -100,8 +106,19 @@ function readMeasurements(path: string): HostCalibrationData {
   return raw as HostCalibrationData;
 }
 
+/** The profile file a calibration of the machine `facts` describe writes by default: calibration/<its name>.json. */
+function defaultOut(facts: HostFacts): string {
+  return join(calibrationDir(), `${profileNameFor(fingerprintOf(facts, null))}.json`);
+}
+
 function calibrateHost(opts: HostOptions): void {
-  const out = opts.out!;
+  const recorded = opts.from ? readMeasurements(opts.from) : null;
+  let out: string;
+  try {
+    out = opts.out ?? defaultOut(recorded ? recorded.node.host : probeHost());
+  } catch (e) {
+    failure(e);
+  }
   if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
   const side = sidePaths(out);
   for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
@@ -112,8 +129,8 @@ function calibrateHost(opts: HostOptions): void {
   let data: HostCalibrationData;
   try {
     const progress = interruptible(bar, 'calibrate host');
-    data = opts.from ? readMeasurements(opts.from) : measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
-    ({ profile, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
+    data = recorded ?? measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
+    ({ profile, report } = fitHostProfile(data, { command, name: basename(out, '.json'), onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
   } catch (e) {
     bar.done();
     failure(e);
@@ -139,8 +156,14 @@ function calibrateHost(opts: HostOptions): void {
   else process.stdout.write(`${formatFitReport(report)}\nwrote ${out}\nwrote ${side.data}\nwrote ${side.report}\n`);
 }
 
-function check(opts: HostOptions): void {
-  const path = opts.out!;
+/** The profile --check compares with: --out's, else this machine's (as --profile host finds it). */
+function profileToCheck(opts: HostOptions): { profile: Profile; path: string } {
+  if (opts.out === undefined) {
+    const { profile, warning } = loadProfileFor(HOST, { allowStaleHost: opts.allowStaleHost ?? false, field: '--check' });
+    if (warning) process.stderr.write(`l41sim: warning: ${warning}\n`);
+    return { profile, path: profilePath(profile.name) };
+  }
+  const path = opts.out;
   if (!existsSync(path)) throw new UsageError('--out', `no host profile at ${path}`, "a profile written by 'l41sim calibrate host' (run it first)");
   let text: string;
   try {
@@ -148,7 +171,7 @@ function check(opts: HostOptions): void {
   } catch (e) {
     throw new UsageError('--out', `cannot read ${path} (${describeOsError(e)})`, "a profile written by 'l41sim calibrate host'");
   }
-  let profile;
+  let profile: Profile;
   try {
     profile = validateProfile(JSON.parse(text), basename(path, '.json'));
   } catch (e) {
@@ -156,6 +179,11 @@ function check(opts: HostOptions): void {
     if (e instanceof SyntaxError) throw new UsageError('--out', `${path} is not valid JSON (${e.message})`, 'a profile document');
     throw e;
   }
+  return { profile, path };
+}
+
+function check(opts: HostOptions): void {
+  const { profile, path } = profileToCheck(opts);
   const bar = percentBar();
   let report;
   try {

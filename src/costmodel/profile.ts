@@ -5,9 +5,9 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COSTS, costsFor, type CostName, type KernelFlavour } from './costs.js';
+import { parseFingerprint, type MachineFingerprint } from './fingerprint.js';
 import { parseParam, type Param, type Unit } from './param.js';
 import { repoPath } from './repo.js';
 import {
@@ -74,6 +74,8 @@ export interface UserlandProfile {
   junk_fill: boolean;
   /** Anonymous pages first touched in user mode during start-up (run-time linker, libc, stack, allocator metadata): each faults once. */
   startup_user_pages: Param;
+  /** The locale environment (LANG, LC_ALL, LC_*) the userland was measured in; a modelled GNU dd runs in it. */
+  environment?: Record<string, string>;
 }
 
 /** The largest kernel text a map may place functions in (the model's kernel text region). */
@@ -106,9 +108,11 @@ export interface Profile {
   /** Free text: what the model does not capture for this machine. */
   limitations: string[];
   kernel_text?: KernelText;
+  /** The machine a host profile was measured on (see ./fingerprint.ts). */
+  fingerprint?: MachineFingerprint;
 }
 
-const TOP_KEYS = ['name', 'description', 'kernel', 'userland', 'machine', 'kernel_config', 'costs', 'limitations', 'kernel_text', 'generated_by'] as const;
+const TOP_KEYS = ['name', 'description', 'kernel', 'userland', 'machine', 'kernel_config', 'costs', 'limitations', 'kernel_text', 'fingerprint', 'generated_by'] as const;
 
 export function validateProfile(raw: unknown, origin = 'profile'): Profile {
   const obj = expectObject(raw, origin);
@@ -128,6 +132,7 @@ export function validateProfile(raw: unknown, origin = 'profile'): Profile {
     throw new ValidationError(`${origin}.kernel_config`, 'INVARIANTS/WITNESS are FreeBSD options', 'false for a linux kernel');
   }
   if (obj.kernel_text !== undefined) profile.kernel_text = parseKernelText(obj.kernel_text, `${origin}.kernel_text`);
+  if (obj.fingerprint !== undefined) profile.fingerprint = parseFingerprint(obj.fingerprint, `${origin}.fingerprint`);
   return profile;
 }
 
@@ -153,13 +158,23 @@ function parseKernelText(raw: unknown, path: string): KernelText {
 
 function parseUserland(raw: unknown, path: string): UserlandProfile {
   const obj = expectObject(raw, path);
-  expectKeys(obj, path, ['dd', 'allocator', 'junk_fill', 'startup_user_pages']);
-  return {
+  expectKeys(obj, path, ['dd', 'allocator', 'junk_fill', 'startup_user_pages', 'environment']);
+  const userland: UserlandProfile = {
     dd: expectOneOf(obj.dd, `${path}.dd`, ['freebsd', 'gnu'] as const),
     allocator: expectOneOf(obj.allocator, `${path}.allocator`, ['jemalloc', 'glibc'] as const),
     junk_fill: expectBoolean(obj.junk_fill, `${path}.junk_fill`),
     startup_user_pages: parseParam(obj.startup_user_pages, `${path}.startup_user_pages`, 'pages', { integer: true, max: 1 << 20 }),
   };
+  if (obj.environment !== undefined) {
+    const env = expectObject(obj.environment, `${path}.environment`);
+    userland.environment = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => {
+        if (!/^(LANG|LANGUAGE|LC_[A-Z]+)$/.test(k)) throw new ValidationError(`${path}.environment.${k}`, 'not a locale variable', 'LANG, LANGUAGE, LC_ALL or another LC_* name');
+        return [k, typeof v === 'string' ? v : expectString(v, `${path}.environment.${k}`)];
+      }),
+    );
+  }
+  return userland;
 }
 
 function parseMachine(raw: unknown, path: string): MachineProfile {
@@ -249,10 +264,9 @@ export function calibrationDir(): string {
   return repoPath('calibration');
 }
 
-/** The file name behind a profile name; `host` means this machine's host-<hostname> profile. */
+/** The file behind a profile name. (`host`, this machine's profile, is resolved by src/workloads/host-profile.ts before loading.) */
 export function profilePath(name: string): string {
-  const stem = name === 'host' ? `host-${hostname()}` : name;
-  return join(calibrationDir(), `${stem}.json`);
+  return join(calibrationDir(), `${name}.json`);
 }
 
 /** Shipped and calibrated profile names (file stems in calibration/ that hold profiles). */
@@ -269,9 +283,6 @@ export function loadProfile(name: string): Profile {
   }
   const path = profilePath(name);
   if (!existsSync(path)) {
-    if (name === 'host') {
-      throw new ValidationError('--profile', `no host profile for this machine (${hostname()})`, "a profile made by 'l41sim calibrate host' (run it first)");
-    }
     throw new ValidationError('--profile', `no profile named '${name}'`, `one of ${[...listProfileNames(), 'host'].join(', ')}`);
   }
   let text: string;

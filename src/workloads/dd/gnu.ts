@@ -84,6 +84,11 @@ export interface GnuDdOptions {
   locale: 'C.UTF-8' | 'C';
 }
 
+/** The locale GNU dd runs in with `value` as its LC_ALL (or LANG): a UTF-8 one loads the C.UTF-8 files; anything else (unset, C, POSIX) is C. */
+export function gnuLocale(value: string | null | undefined): GnuDdOptions['locale'] {
+  return value && /utf-?8/i.test(value) ? 'C.UTF-8' : 'C';
+}
+
 /** The locale categories in the order glibc's setlocale loads them (_nl_find_locale per category). */
 const CATEGORIES = ['LC_IDENTIFICATION', 'LC_MEASUREMENT', 'LC_TELEPHONE', 'LC_ADDRESS', 'LC_NAME', 'LC_PAPER', 'LC_MESSAGES', 'LC_MONETARY', 'LC_COLLATE', 'LC_TIME', 'LC_NUMERIC', 'LC_CTYPE'];
 

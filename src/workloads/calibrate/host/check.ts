@@ -10,7 +10,8 @@ import { runDd, type DdRun } from '../../dd/run.js';
 import { modelledColdCalls, SMALL_COPY_BYTES } from '../cold-write.js';
 import { SEED } from './bench.js';
 import type { Progress } from './measure.js';
-import { gnuOperands, localeOf } from './rows.js';
+import { gnuLocale } from '../../dd/gnu.js';
+import { gnuOperands } from './rows.js';
 
 /** The cases of `l41sim calibrate host --check`; count=0 is dd's start-up baseline. */
 export const DEFAULT_DD_CASES: readonly DdCase[] = [
@@ -93,7 +94,7 @@ export function checkHost(profile: Profile, opts: { repeats: number; onProgress?
   const rows: HostCheckRow[] = [];
   real.forEach((r, i) => {
     progress(`model: dd bs=${r.bs} count=${r.count}`, 0.6 + (0.4 * i) / real.length);
-    const run: DdRun = runDd(gnuOperands(parseGnuDdSize(r.bs), r.count), { profile, seed: SEED, features: new Set(), scripts: [], locale: localeOf(r.locale) });
+    const run: DdRun = runDd(gnuOperands(parseGnuDdSize(r.bs), r.count), { profile, seed: SEED, features: new Set(), scripts: [], locale: gnuLocale(r.locale) });
     const cpu = run.endPs / 1000 - run.startPs / 1000;
     const calls = [...run.kernel.steps.syscalls.entries()].reduce((s, [name, t]) => s + (name === 'execve' ? 0 : t.count), 0);
     const cpuErr = (cpu - r.cpu_ns.median) / r.cpu_ns.median;

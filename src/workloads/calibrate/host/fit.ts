@@ -14,14 +14,18 @@
 import { fitLinear, FitError, type FitResult, type Observation } from '../../../costmodel/fit.js';
 import type { Param } from '../../../costmodel/param.js';
 import { validateProfile, type CacheLevelProfile } from '../../../costmodel/profile.js';
+import { fingerprintOf } from '../../../host/fingerprint.js';
+import { signatureOf } from '../../../host/node-loops.js';
 import { sizeLabel } from '../../../host/stats.js';
 import type { CostBook } from '../../../kernel/meter.js';
 import { runDd } from '../../dd/run.js';
 import { psPerUnit, sig4, termParam, withTerm } from '../terms.js';
 import { hostBaseProfile, type HostProfileDoc } from './base.js';
 import { ModelBench, SEED } from './bench.js';
-import type { HostCalibrationData, Progress } from './measure.js';
-import { chosen, gnuOperands, localeOf, modelRows, netMedian, noisy, type Row } from './rows.js';
+import { cacheProbeOf, type HostCalibrationData, type Progress } from './measure.js';
+import { gnuLocale } from '../../dd/gnu.js';
+import { chosen, FULL_HELD_OUT, gnuOperands, modelRows, netMedian, noisy, QUICK_HELD_OUT, type Row } from './rows.js';
+import { median } from 'simple-statistics';
 
 /** Parameters the host fit determines, with the rows that determine each. */
 const FIT_FROM: Record<string, string> = {
@@ -63,7 +67,10 @@ export interface HostFitReport {
   node_fs_binding_ns: number;
   rows: HostFitRow[];
   rSquared: number;
+  /** Median |error| of the declared held-out read sizes (Node's read sweep). */
   heldOutMedianAbsError: number | null;
+  /** Median |error| of every held-out row of each kind: Node's reads at every size, the probe's copies. */
+  heldOutByGroup: Record<string, { rows: number; medianAbsError: number }>;
   /** Relative RMS error of the fitted rows, re-run on the fitted profile. */
   fittedRms: number;
   effectiveLlc: { sys_bytes: number; effective_bytes: number; evidence: string } | null;
@@ -134,6 +141,8 @@ const HOT_FRACTION: Param = {
 export interface FitHostOptions {
   onProgress?: Progress;
   command?: string;
+  /** The profile's name (its file's stem); by default named after the machine. */
+  name?: string;
 }
 
 /** A copy of `doc` with its last cache level's fields replaced. */
@@ -146,17 +155,18 @@ function withLlc(doc: HostProfileDoc, patch: Partial<CacheLevelProfile>): HostPr
 export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions = {}): { profile: HostProfileDoc; report: HostFitReport } {
   const progress = opts.onProgress ?? (() => {});
   const facts = data.node.host;
-  let doc: HostProfileDoc = hostBaseProfile(facts, new Date(data.date));
+  const probe = cacheProbeOf(data);
+  let doc: HostProfileDoc = hostBaseProfile(facts, new Date(data.date), opts.name, probe);
   if (data.kernel_text && 'functions' in data.kernel_text) doc = { ...doc, kernel_text: { from: data.kernel_text.from, hot_fraction: HOT_FRACTION, functions: data.kernel_text.functions } };
   const warnings = [...data.node.warnings];
   const notes = [...data.notes, ...facts.notes];
 
-  // The last level as one core sees it.
+  // The last level as one core sees it: from the cache probe when it ran, else from the read sweep's knee.
   const levels = doc.machine.caches;
   const llc = levels[levels.length - 1]!;
   const l2 = levels.length > 1 ? levels[levels.length - 2]! : levels[0]!;
   const quiet = data.node.read_sweep.filter((p) => !noisy(chosen(p), p.gross.wall_ns));
-  const eff = levels.length >= 2 ? effectiveLlc(quiet.map((p) => ({ size_bytes: p.size_bytes, ns: netMedian(p) })), llc.size_bytes.value, l2.size_bytes.value) : null;
+  const eff = !probe && levels.length >= 2 ? effectiveLlc(quiet.map((p) => ({ size_bytes: p.size_bytes, ns: netMedian(p) })), llc.size_bytes.value, l2.size_bytes.value) : null;
   if (eff) {
     doc = withLlc(doc, { size_bytes: { value: eff.effective_bytes, unit: 'bytes', source: 'measured', from: eff.evidence, note: `effective capacity for one core; ways and line size from /sys` } });
     if (!Number.isInteger(Math.log2(eff.effective_bytes / (llc.ways.value * llc.line_bytes.value)))) {
@@ -225,7 +235,7 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
     let modelled = 0;
     for (let i = 0; i < 6; i++) {
       const probe = withPages({ value: pages, unit: 'pages', source: 'assumed', note: 'probe' });
-      modelled = runDd(gnuOperands(512, 0), { profile: validateProfile(probe, doc.name), seed: SEED, features: new Set(), scripts: [], locale: localeOf(data.dd.locale) }).faults.minor;
+      modelled = runDd(gnuOperands(512, 0), { profile: validateProfile(probe, doc.name), seed: SEED, features: new Set(), scripts: [], locale: gnuLocale(data.dd.locale) }).faults.minor;
       if (modelled === measuredFaults) break;
       pages = Math.max(0, pages + measuredFaults - modelled);
     }
@@ -254,8 +264,15 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
     if (note) row.note = note;
     return row;
   });
-  const heldErr = outRows.filter((r) => r.role === 'held out').map((r) => Math.abs(r.error)).sort((a, b) => a - b);
-  const heldOutMedianAbsError = heldErr.length === 0 ? null : heldErr.length % 2 ? heldErr[(heldErr.length - 1) / 2]! : (heldErr[heldErr.length / 2 - 1]! + heldErr[heldErr.length / 2]!) / 2;
+  const declared = new Set(data.quick ? QUICK_HELD_OUT : FULL_HELD_OUT);
+  const heldOut = (keep: (r: Row) => boolean) => outRows.filter((o, i) => o.role === 'held out' && keep(rows[i]!)).map((o) => Math.abs(o.error));
+  const heldErr = heldOut((r) => r.group === 'read' && declared.has(r.size!));
+  const heldOutMedianAbsError = heldErr.length === 0 ? null : median(heldErr);
+  const heldOutByGroup: HostFitReport['heldOutByGroup'] = {};
+  for (const [name, group] of [['Node read(2) of /dev/zero, every size', 'read'], ['C pread(2) of a cached file (copy_to_user)', 'copy']] as const) {
+    const errs = heldOut((r) => r.group === group);
+    if (errs.length > 0) heldOutByGroup[name] = { rows: errs.length, medianAbsError: median(errs) };
+  }
   const fittedRows = outRows.filter((r) => r.role === 'fitted');
   const fittedRms = Math.sqrt(fittedRows.reduce((s, r) => s + r.error * r.error, 0) / Math.max(1, fittedRows.length));
   for (const r of outRows) if (r.role === 'dropped') warnings.push(`${r.id}: dropped from the fit (${r.note})`);
@@ -274,6 +291,9 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
       ...warnings.map((w) => `measurement warning: ${w}`),
     ],
   };
+  // Which machine this is, so that --profile host uses the profile there only; and the locale dd ran in.
+  if (data.environment) doc = { ...doc, userland: { ...doc.userland, environment: data.environment } };
+  doc = { ...doc, fingerprint: fingerprintOf(facts, signatureOf(data.node)) };
   const report: HostFitReport = {
     profile: doc.name,
     command: opts.command ?? `l41sim calibrate host${data.quick ? ' --quick' : ''}`,
@@ -284,6 +304,7 @@ export function fitHostProfile(data: HostCalibrationData, opts: FitHostOptions =
     rows: outRows,
     rSquared: fit.rSquared,
     heldOutMedianAbsError,
+    heldOutByGroup,
     fittedRms,
     effectiveLlc: eff ? { sys_bytes: (data.node.host.caches ?? []).filter((c) => c.type !== 'Instruction').slice(-1)[0]?.size_bytes ?? 0, ...eff } : null,
     startupPages,

@@ -12,7 +12,9 @@ const nsFmt = (ns: number) => (ns >= 1e5 ? `${(ns / 1e3).toFixed(1)} µs` : `${n
 
 export function formatFitReport(r: HostFitReport): string {
   const out = [`# Host fit: ${r.profile}`, '', `${r.date}, \`${r.command}\`. R^2 ${r.rSquared.toFixed(4)} on the fitted rows; relative RMS ${(100 * r.fittedRms).toFixed(1)}% (re-run on the fitted profile).`];
-  out.push(`Held-out read sizes: median |error| ${r.heldOutMedianAbsError === null ? '-' : `${(100 * r.heldOutMedianAbsError).toFixed(1)}%`} (goal <= 10%).`, '');
+  out.push(`Held-out read sizes: median |error| ${r.heldOutMedianAbsError === null ? '-' : `${(100 * r.heldOutMedianAbsError).toFixed(1)}%`} (goal <= 10%).`);
+  for (const [name, g] of Object.entries(r.heldOutByGroup ?? {})) out.push(`Held out, ${name}: ${g.rows} rows, median |error| ${(100 * g.medianAbsError).toFixed(1)}%.`);
+  out.push('');
   out.push('## Fitted parameters', '', '| parameter | value | unit | std. error | from |', '|---|---:|---|---:|---|');
   for (const p of r.params) out.push(`| ${p.term} | ${p.value} | ${p.unit} | ${p.stderr === null ? '-' : p.stderr} | ${p.from}${p.atBound ? ' (at bound 0)' : ''} |`);
   out.push(`| node_fs_binding (not in the profile) | ${sig4(r.node_fs_binding_ns)} | ns | - | Node fs.readSync/writeSync's binding per call |`, '');

@@ -1,16 +1,23 @@
 // The fit's rows: each host measurement beside the model's usage of the same operation
 // (per call), from running it on the modelled kernel. Which rows fit and which are held
-// out is declared here, before any fitting: the read sizes of QUICK_HELD_OUT and
-// FULL_HELD_OUT are held out.
+// out is declared here, before any fitting. The copy path's costs per cache level come
+// from the C cache probe's read(2) of /dev/zero at each working-set size (clear_user
+// without Node in the way); Node's read sweep and the probe's reads of a cached file
+// (copy_to_user) are then held out, to test them. Without the probe, the copy path is
+// fitted from Node's read sweep, and the sizes of QUICK_HELD_OUT or FULL_HELD_OUT are
+// held out.
+
+import type { CacheProbe } from '../../../host/cache-probe.js';
 
 import type { Profile } from '../../../costmodel/profile.js';
 import { AccessKind } from '../../../kernel/machine/cache.js';
 import type { PerCall } from '../../../host/node-loops.js';
 import { sizeLabel, type Spread } from '../../../host/stats.js';
+import { gnuLocale } from '../../dd/gnu.js';
 import type { DdOperands } from '../../dd/operands.js';
 import { runDd } from '../../dd/run.js';
 import { ModelBench, SEED } from './bench.js';
-import type { HostCalibrationData, Progress } from './measure.js';
+import { cacheProbeOf, type HostCalibrationData, type Progress } from './measure.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -25,7 +32,7 @@ const NOISE_DROP = 0.5;
 /** One fit row: what was measured, and the model's usage of the same operation (per call). */
 export interface Row {
   id: string;
-  group: 'syscall' | 'read' | 'write' | 'fault' | 'munmap' | 'dd';
+  group: 'syscall' | 'read' | 'write' | 'fault' | 'munmap' | 'dd' | 'zero' | 'copy';
   target_ns: number;
   usage: Float64Array;
   /** Node fs calls in the measured figure (the binding's own cost). */
@@ -58,11 +65,55 @@ export function noisy(s: Spread, gross: Spread): boolean {
   return s.n >= 3 && gross.median > 0 && s.iqr / Math.max(s.median, gross.median) > NOISE_DROP;
 }
 
+/**
+ * Which of the probe's points the fit runs on the model (which streams about 100 MiB a
+ * second): read(2) of /dev/zero at every doubling up to `zeroMax` (fitted), and the
+ * cached-file copies (held out) at every `copyEvery`-th doubling up to `copyMax`.
+ */
+const PROBE_ROWS = {
+  quick: { zeroMax: 16 * MiB, copyMax: 16 * MiB, copyEvery: 2 },
+  full: { zeroMax: 32 * MiB, copyMax: 16 * MiB, copyEvery: 1 },
+} as const;
+
+const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
+
+/**
+ * The cache probe's reads on the model, as a C program makes them: read(2) of /dev/zero
+ * (fitted) and pread(2) of a cached file (held out) into a resident, page-aligned
+ * buffer; each row is the second call at its size (the first leaves the buffer where
+ * it fits).
+ */
+function probeRows(b: ModelBench, zero: number, probe: CacheProbe, quick: boolean): Row[] {
+  const o = quick ? PROBE_ROWS.quick : PROBE_ROWS.full;
+  const pts = probe.points.filter((p) => isPowerOfTwo(p.bytes) && p.bytes <= o.zeroMax);
+  const copies = pts.filter((p) => p.bytes <= o.copyMax && Math.round(Math.log2(p.bytes)) % o.copyEvery === 0);
+  const max = Math.max(...pts.map((p) => p.bytes));
+  const buf = b.residentRegion(max);
+  const rows: Row[] = [];
+  for (const p of pts) {
+    const call = () => b.sys('read', { fd: zero, bufVa: buf, len: p.bytes });
+    call();
+    rows.push({ id: `C read ${sizeLabel(p.bytes)} of /dev/zero`, group: 'zero', size: p.bytes, target_ns: p.zero_ns[0], usage: b.usage(call), binding: 0, heldOut: false });
+  }
+  // The probe's file, written once: every page in the page cache.
+  b.k.fs.mkdirp('/tmp');
+  b.k.fs.addFile('/tmp/cache-geometry', max);
+  const file = b.open('/tmp/cache-geometry', 'r');
+  b.sys('read', { fd: file, bufVa: buf, len: max });
+  for (const p of copies) {
+    const call = () => b.sys('pread64', { fd: file, bufVa: buf, len: p.bytes, pos: 0 });
+    call();
+    rows.push({ id: `C pread ${sizeLabel(p.bytes)} of a cached file`, group: 'copy', size: p.bytes, target_ns: p.copy_ns[0], usage: b.usage(call), binding: 0, heldOut: true });
+  }
+  return rows;
+}
+
 /** Build every row by running the model; `quick` decides the held-out sizes. */
 export function modelRows(profile: Profile, data: HostCalibrationData, progress: Progress): Row[] {
   const m = data.node;
   const rows: Row[] = [];
   const held = new Set(data.quick ? QUICK_HELD_OUT : FULL_HELD_OUT);
+  const probe = cacheProbeOf(data);
   const b = new ModelBench(profile);
   const td = b.u.td;
   const zero = b.open('/dev/zero', 'r');
@@ -94,12 +145,16 @@ export function modelRows(profile: Profile, data: HostCalibrationData, progress:
         target_ns: netMedian(p),
         usage: b.usage(repeat(n, call), n),
         binding: 1,
-        heldOut: group === 'read' && held.has(p.size_bytes),
+        heldOut: group === 'read' && (probe !== null || held.has(p.size_bytes)),
       };
       const series = chosen(p);
       if (noisy(series, p.gross.wall_ns)) row.dropped = `noisy: IQR ${((100 * series.iqr) / series.median).toFixed(0)}% of the median`;
       rows.push(row);
     }
+  }
+  if (probe) {
+    progress("model: the cache probe's reads", 0.25);
+    rows.push(...probeRows(b, zero, probe, data.quick));
   }
   progress('model: page faults inside read()', 0.35);
   for (const fp of m.faults.points) {
@@ -123,7 +178,7 @@ export function modelRows(profile: Profile, data: HostCalibrationData, progress:
   }
   if (data.dd) {
     progress('model: GNU dd start-up and copy loop', 0.6);
-    const locale = localeOf(data.dd.locale);
+    const locale = gnuLocale(data.dd.locale);
     const run = (count: number) => runDd(gnuOperands(512, count), { profile, seed: SEED, features: new Set(), scripts: [], locale });
     const r0 = run(0);
     const M = 256;
@@ -142,10 +197,6 @@ export function modelRows(profile: Profile, data: HostCalibrationData, progress:
     rows.push({ id: 'GNU dd bs=512, per block, user time', group: 'dd', target_ns: (loopNs * userShare) / d.count, usage: user, binding: 0, heldOut: false });
   }
   return rows;
-}
-
-export function localeOf(text: string | null): 'C.UTF-8' | 'C' {
-  return text !== null && /utf-?8/i.test(text) ? 'C.UTF-8' : 'C';
 }
 
 /** GNU dd's operands for if=/dev/zero of=/dev/null bs=<bytes> count=<n>. */
