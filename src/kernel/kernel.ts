@@ -137,7 +137,6 @@ export class Kernel implements ClockHandler {
     ) as Record<CostName, number>;
     this.pageBytes = m.page_bytes.value;
     this.lineBytes = m.caches[0]!.line_bytes.value;
-    const cyclesPerNs = m.clock_hz.value / 1e9;
     this.caches = new CacheHierarchy({
       cpus: m.cpus.value,
       levels: m.caches.map((c) => ({
@@ -145,15 +144,8 @@ export class Kernel implements ClockHandler {
         sizeBytes: c.size_bytes.value,
         ways: c.ways.value,
         lineBytes: c.line_bytes.value,
-        hitCycles: c.hit_cycles.value,
-        streamCyclesPerLine: c.stream_cycles_per_line.value,
         shared: c.shared,
       })),
-      memory: {
-        latencyCycles: m.memory.latency_ns.value * cyclesPerNs,
-        streamReadCyclesPerLine: m.memory.stream_read_ns_per_line.value * cyclesPerNs,
-        streamWriteCyclesPerLine: m.memory.stream_write_ns_per_line.value * cyclesPerNs,
-      },
     });
     const features = options.features;
     this.witness = features.has('witness');
