@@ -222,7 +222,7 @@ export class Cpu {
   private streamLines(addr: number, bytes: number, kind: AccessKind): void {
     const served = this.served;
     served.fill(0);
-    this.caches.accessRangeCounts(this.id, addr, bytes, kind, served);
+    this.caches.accessRange(this.id, addr, bytes, kind, served);
     const terms = kind === AccessKind.Read ? this.book.levelStreamRead : this.book.levelStreamWrite;
     for (let k = 0; k < served.length; k++) if (served[k]! > 0) this.charge(terms[k]!, served[k]);
   }

@@ -14,7 +14,7 @@ import { CpuProcess, type Dispatcher } from './cpu-process.js';
 import { DTrace } from './dtrace/dtrace.js';
 import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
-import { FILEDESC, KernelMemory, REGION, PROC, SYSENT_BYTES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
+import { FILEDESC, KSTACK, KernelMemory, REGION, PROC, SYSENT, SYSENT_ENTRIES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
 import { CostBook, Usage } from './meter.js';
 import {
   KTRFAC_SYSCALL,
@@ -32,6 +32,7 @@ import {
   type Ucred,
 } from './proc.js';
 import { StepLedger } from './steps.js';
+import type { SyscallArgs } from './syscall-args.js';
 import { Errno, FileSystem, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject, VmSpace } from './vm/vmspace.js';
@@ -59,9 +60,11 @@ export interface KernelPath {
   userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void;
   /** Names of the system calls this path implements. */
   readonly syscallNames: readonly string[];
+  /** The buffer cache of a path that models storage I/O (FreeBSD's UFS); absent where none is modelled. */
+  readonly bufcache?: { uncache(vp: Vnode & { type: 'reg' }): void };
 }
 
-export type SyscallArgs = Record<string, number | string | undefined>;
+export type { SyscallArgs } from './syscall-args.js';
 
 /** One mapping of an executable image, as execve() (imgact_elf) creates it. */
 export interface ImageSegment {
@@ -140,7 +143,6 @@ export class Kernel implements ClockHandler, Dispatcher {
     ) as Record<CostName, number>;
     this.pageBytes = m.page_bytes.value;
     this.lineBytes = m.caches[0]!.line_bytes.value;
-    const cyclesPerNs = m.clock_hz.value / 1e9;
     this.caches = new CacheHierarchy({
       cpus: m.cpus.value,
       levels: m.caches.map((c) => ({
@@ -148,15 +150,8 @@ export class Kernel implements ClockHandler, Dispatcher {
         sizeBytes: c.size_bytes.value,
         ways: c.ways.value,
         lineBytes: c.line_bytes.value,
-        hitCycles: c.hit_cycles.value,
-        streamCyclesPerLine: c.stream_cycles_per_line.value,
         shared: c.shared,
       })),
-      memory: {
-        latencyCycles: m.memory.latency_ns.value * cyclesPerNs,
-        streamReadCyclesPerLine: m.memory.stream_read_ns_per_line.value * cyclesPerNs,
-        streamWriteCyclesPerLine: m.memory.stream_write_ns_per_line.value * cyclesPerNs,
-      },
     });
     const features = options.features;
     this.witness = features.has('witness');
@@ -174,7 +169,7 @@ export class Kernel implements ClockHandler, Dispatcher {
       zero_region: this.phys.addr(this.phys.alloc()),
     };
     this.sysentvec = this.mem.alloc('sysent', SYSENTVEC.size);
-    this.sysent = this.mem.alloc('sysent', SYSENT_BYTES * 600);
+    this.sysent = this.mem.alloc('sysent', SYSENT.size * SYSENT_ENTRIES);
     this.cmap2 = REGION.kernelStacks - this.pageBytes;
     this.bgLockOpsPerTick = profile.kernel_config.background_lock_ops_per_tick.value;
     this.dtrace = new DTrace(this, options.scripts);
@@ -226,7 +221,7 @@ export class Kernel implements ClockHandler, Dispatcher {
     const vmspace = new VmSpace(this.mem.alloc('vmspace', VM_MAP.size), this.pageBytes, mmapBase);
     const proc = new Proc(this.nextPid++, comm, this.mem.alloc('proc', PROC.size), vmspace, this.mem.alloc('filedesc', FILEDESC.size));
     const ucred: Ucred = { addr: this.mem.alloc('ucred', UCRED.size), cr_flags: 0 };
-    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(4 * this.pageBytes), ucred);
+    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(KSTACK.size), ucred);
     td.cpu = this.cpus[0]!;
     this.procs.push(proc);
     this.applyFeatures(td);

@@ -133,9 +133,8 @@ function prepareTarget(k: Kernel, o: IoStaticOptions, cold: boolean): void {
     if (o.mode !== 'create') vp = k.fs.addFile(o.path, o.totalBytes);
   }
   if (cold && vp?.type === 'reg') {
-    const path = k.path as { uncached?: WeakSet<Vnode> };
-    if (!path.uncached) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
-    path.uncached.add(vp);
+    if (!k.path.bufcache) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
+    k.path.bufcache.uncache(vp);
   }
 }
 
