@@ -67,9 +67,14 @@ export function latencyLevels(points: readonly { bytes: number; ns: number }[]):
     }
     i = level ? j : i + 1;
   }
-  // Everything this slow is memory (its latency grows a little with the set: TLB reach, DRAM pages): one level.
-  const slow = runs.filter((r) => r.ns >= MEMORY_NS);
-  const memory = slow.length > 0 ? { ns: median(slow.map((r) => r.ns)), first: slow[0]!.first, last: slow.at(-1)!.last } : null;
+  // Everything this slow is memory: one level, whose latency grows a little with the set
+  // (TLB reach, DRAM pages) and, on a busy machine, varies too much for a plateau; the
+  // trailing points all this slow are memory too.
+  let tail = points.length;
+  while (tail > 0 && points[tail - 1]!.ns >= MEMORY_NS) tail--;
+  const slowFirst = Math.min(tail, ...runs.filter((r) => r.ns >= MEMORY_NS).map((r) => r.first));
+  const memory =
+    points.length - slowFirst >= 2 ? { ns: median(points.slice(slowFirst).map((p) => p.ns).filter((ns) => ns >= MEMORY_NS)), first: slowFirst, last: points.length - 1 } : null;
   const cachesOnly = runs.filter((r) => r.ns < MEMORY_NS);
   const levels = [...cachesOnly, ...(memory ? [memory] : [])];
   const caches = cachesOnly.map((p, k) => {
@@ -151,4 +156,30 @@ export function cacheGeometry(reported: readonly CacheInfo[] | null, source: str
   }
   const memoryLatency = lat?.memory ? measured(Number(lat.memory.ns.toPrecision(3)), 'ns', `${probeFrom}: the plateau beyond the last cache`) : null;
   return { caches, memoryLatency, notes };
+}
+
+/**
+ * The last-level cache as one core sees it: when the read sweep runs at memory speed
+ * from a size below what /sys reports (a VM's L3 shared with other guests, or split
+ * per core complex), the largest size still read at cache speed is its effective
+ * capacity. Returns null when the sweep shows no such knee.
+ */
+export function effectiveLlc(sweep: { size_bytes: number; ns: number }[], sysBytes: number, l2Bytes: number): { effective_bytes: number; evidence: string } | null {
+  const pts = sweep.filter((p) => p.size_bytes >= 2 * l2Bytes && p.ns > 0).sort((a, b) => a.size_bytes - b.size_bytes);
+  if (pts.length < 2) return null;
+  const base = pts[0]!.ns / pts[0]!.size_bytes;
+  const slow = (i: number) => pts[i]!.ns / pts[i]!.size_bytes > 2 * base;
+  for (let i = 1; i < pts.length; i++) {
+    const perByte = pts[i]!.ns / pts[i]!.size_bytes;
+    // The knee: this size and every larger one at memory speed (one slow point alone may be noise).
+    if (pts.slice(i).every((_, j) => slow(i + j))) {
+      const fast = pts[i - 1]!.size_bytes;
+      if (fast >= sysBytes) return null;
+      return {
+        effective_bytes: fast,
+        evidence: `read sweep: ${sizeLabel(fast)} cleared at ${(pts[i - 1]!.ns / pts[i - 1]!.size_bytes * 64).toFixed(2)} ns/line, ${sizeLabel(pts[i]!.size_bytes)} at ${(perByte * 64).toFixed(2)} ns/line (memory speed); /sys reports ${sizeLabel(sysBytes)}`,
+      };
+    }
+  }
+  return null;
 }

@@ -55,6 +55,24 @@ export interface HostCalibrationData {
   environment?: Record<string, string>;
   /** calibration/probes/cache-geometry.c's measurements, or why it did not run (absent in older files). */
   cache_probe?: CacheProbe | { skipped: string };
+  /** Each row the fit reproduces, as measured (./rows.ts); the roles file beside the data points at them. */
+  rows?: MeasuredRow[];
+}
+
+export type RowKind = 'getuid' | 'read-1b' | 'write-1b' | 'read' | 'write' | 'zero' | 'copy' | 'fault' | 'munmap' | 'dd-startup' | 'dd-startup-faults' | 'dd-block-sys' | 'dd-block-user';
+
+/** A row of the fit as it is written with the measurements: what the model must reproduce, and how to run the same on the model. */
+export interface MeasuredRow {
+  id: string;
+  kind: RowKind;
+  measured: number;
+  unit: 'ns' | 'count';
+  /** Spread of the measurement (the repeats' interquartile range / 1.35, a standard deviation's estimate), where there is one. */
+  sd?: number;
+  /** Bytes per call (sweeps, probe points, fault buffers, the munmapped region). */
+  size?: number;
+  /** Node fs calls in the measured figure (each pays Node's binding). */
+  binding: number;
 }
 
 /** The cache probe's run, when there was one. */
