@@ -8,7 +8,9 @@
 import type { CostName } from '../costmodel/costs.js';
 import type { Profile } from '../costmodel/profile.js';
 import { deriveRng } from '../events/rng.js';
+import type { Simulation } from '../events/simulation.js';
 import { Cpu, type ClockHandler } from './cpu.js';
+import { CpuProcess, type Dispatcher } from './cpu-process.js';
 import { DTrace } from './dtrace/dtrace.js';
 import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
@@ -82,7 +84,7 @@ export interface Globals {
   zero_region: number;
 }
 
-export class Kernel implements ClockHandler {
+export class Kernel implements ClockHandler, Dispatcher {
   readonly book: CostBook;
   readonly usage: Usage;
   readonly caches: CacheHierarchy;
@@ -108,6 +110,10 @@ export class Kernel implements ClockHandler {
   lockOps = 0;
   backgroundLockOps = 0;
   path!: KernelPath;
+  /** Each CPU's engine process, once startCpus() has run. */
+  private cpuProcesses: CpuProcess[] = [];
+  /** Threads ready to run, per CPU, in the order they became runnable. */
+  private readonly runQueues: Thread[][];
   private readonly term: Record<CostName, number>;
   private nextPid = 100;
   private ticks = 0;
@@ -169,7 +175,29 @@ export class Kernel implements ClockHandler {
         { entries: m.tlb.entries.value, kernelPageBytes: m.tlb.kernel_page_bytes.value, walkLoads: m.tlb.walk_loads.value },
       ),
     );
+    this.runQueues = this.cpus.map(() => []);
     if (options.coldCaches) this.caches.invalidateAll();
+  }
+
+  // ---- Running threads on the engine ------------------------------------------
+
+  /** Start each CPU as a process of `sim`; each runs the threads made runnable on it. */
+  startCpus(sim: Simulation): void {
+    this.cpuProcesses = this.cpus.map((cpu) => new CpuProcess(sim, cpu, this));
+  }
+
+  /**
+   * Make `td` (its code set) runnable on its CPU at `atPs` on the waker's clock (by
+   * default its own CPU's), waking that CPU then if it is idle.
+   */
+  setrunnable(td: Thread, atPs = td.cpu.t): void {
+    this.runQueues[td.cpu.id]!.push(td);
+    this.cpuProcesses[td.cpu.id]?.wake(atPs);
+  }
+
+  /** Dispatcher: the oldest runnable thread of an idle CPU. */
+  chooseForIdle(cpu: Cpu): Thread | null {
+    return this.runQueues[cpu.id]!.shift() ?? null;
   }
 
   has(feature: Feature): boolean {
@@ -404,9 +432,9 @@ export class Kernel implements ClockHandler {
     this.steps.interrupt(cpu.t - t0, false);
   }
 
-  /** The thread currently on `cpu` (one runnable thread per CPU in these workloads). */
+  /** The thread on `cpu`, unless it is idle or its process has exited (what curthread means to DTrace's execname and to the clock's posted work). */
   threadOn(cpu: Cpu): Thread | undefined {
-    for (const p of this.procs) for (const t of p.threads) if (t.cpu === cpu && p.exitStatus === null) return t;
-    return undefined;
+    const td = cpu.curthread as Thread | null;
+    return td !== null && td.proc.exitStatus === null ? td : undefined;
   }
 }

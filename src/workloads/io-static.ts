@@ -193,7 +193,7 @@ function buildReport(k: Kernel, u: UserProcess, o: IoStaticOptions, spec: IoStat
     storage.write_pages = wr.n;
     storage.time_ns = (rq.ps + rd.ps + wr.ps) / 1000;
   }
-  const ru = calcru(runtimePs, td.cpu.ticks, spec.profile.kernel);
+  const ru = calcru(runtimePs, td.ticks, spec.profile.kernel);
   const elapsed_s = runtimePs / 1e12;
   const all = sumCalls(k.steps.syscalls);
   let target: 'device' | 'file' = 'file';
