@@ -42,7 +42,8 @@ import {
   expectString,
 } from '../../costmodel/validate.js';
 import { CliError } from '../../errors.js';
-import { FEATURE_NAMES, FeatureError, checkFeatures, isFeature, type Feature } from '../../kernel/features.js';
+import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
+import { FeatureError, checkFeatures } from '../../kernel/hooks.js';
 import { DEFAULT_MAX_EVENTS, profileFeatures } from '../dd/run.js';
 import { WORKLOAD_NAMES, normaliseParam, workloadDef, type ParamKind, type ParamValue, type WorkloadName } from './workloads.js';
 
