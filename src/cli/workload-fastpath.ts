@@ -11,8 +11,8 @@ import { MAX_SIM_TIME, PS_PER_US, formatTime } from '../events/index.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
 import { parseDdSize } from '../workloads/ddsize.js';
-import { checkBound } from './bounds.js';
-import { ALLOW_STALE_HOST, DEFAULT_MAX_EVENTS, DEFAULT_SEED, loadProfileOption, parseCount, parseSeed, parseFeatureList } from './common.js';
+import { checkBound, CLI_MAX_EVENTS } from './bounds.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, loadProfileOption, parseCount, parseSeed, parseFeatureList } from './common.js';
 
 interface FastpathOptionValues {
   profile: string;
@@ -43,7 +43,7 @@ export function registerFastpath(workload: Command): void {
     .addOption(new Option('--cold-calls <n>', 'cold calls, each after its own copy').argParser(parseCount('--cold-calls')).default(3))
     .addOption(new Option('--gap-us <n>', 'user-mode time between the warm calls, microseconds (lets clock ticks post the signals/suspend hooks\' work)').argParser(parseCount('--gap-us')))
     .option('--each', 'also measure each hook switched on alone, and show where its cost lands')
-    .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
+    .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of the table')
     .action((opts: FastpathOptionValues) => {
       const profile = loadProfileOption(opts.profile, opts.allowStaleHost);

@@ -43,8 +43,8 @@ import {
 } from '../../costmodel/validate.js';
 import { CliError } from '../../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
-import { FeatureError, checkFeatures } from '../../kernel/hooks.js';
-import { DEFAULT_MAX_EVENTS, profileFeatures } from '../dd/run.js';
+import { FeatureError, checkFeatures, profileFeatures } from '../../kernel/hooks.js';
+import { RUN_MAX_EVENTS } from '../runtime.js';
 import { WORKLOAD_NAMES, normaliseParam, workloadDef, type ParamKind, type ParamValue, type WorkloadName } from './workloads.js';
 
 /** Most points one sweep may have. */
@@ -224,7 +224,7 @@ export function validateSweepConfig(raw: unknown, origin = 'config.json'): Sweep
   if (seeds.length === 0) throw new ValidationError('seeds', 'an empty list', 'at least one seed');
   if (new Set(seeds).size !== seeds.length) throw new ValidationError('seeds', 'a seed is listed twice', 'distinct seeds');
   const repeats = obj.repeats === undefined ? 1 : expectNumber(obj.repeats, 'repeats', { integer: true, min: 1, max: 1000 });
-  const maxEvents = obj.max_events === undefined ? DEFAULT_MAX_EVENTS : expectNumber(obj.max_events, 'max_events', { integer: true, min: 1 });
+  const maxEvents = obj.max_events === undefined ? RUN_MAX_EVENTS : expectNumber(obj.max_events, 'max_events', { integer: true, min: 1 });
   const name = obj.name === undefined ? basename(origin).replace(/\.json$/i, '') : expectString(obj.name, 'name');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ValidationError('name', `${describe(name)} is not usable in file names`, 'letters, digits, ".", "_" and "-"');
   const config: SweepConfig = {
