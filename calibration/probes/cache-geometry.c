@@ -148,6 +148,27 @@ static size_t calls_for(double one_ns, double pass_ns) {
   return n < 1 ? 1 : n;
 }
 
+/* One read(2) of `bytes` from fd into buf, or pread(2) from offset 0 when `positional`. */
+static ssize_t one_read(int fd, char *buf, size_t bytes, int positional) {
+  return positional ? pread(fd, buf, bytes, 0) : read(fd, buf, bytes);
+}
+
+/* Median and lowest ns per read of `bytes` from fd into buf (passes of about pass_ns). */
+static struct timing time_reads(int fd, char *buf, size_t bytes, int positional, int repeats, double pass_ns, const char *what) {
+  double t0 = now_ns();
+  if (one_read(fd, buf, bytes, positional) != (ssize_t)bytes) {
+    perror(what);
+    exit(1);
+  }
+  size_t calls = calls_for(now_ns() - t0, pass_ns);
+  struct timing t;
+  TIMED(t, repeats, calls, {
+    for (size_t i = 0; i < calls; i++)
+      if (one_read(fd, buf, bytes, positional) != (ssize_t)bytes) exit(1);
+  });
+  return t;
+}
+
 int main(int argc, char **argv) {
   int repeats = (int)arg(argc, argv, 1, 5, 1, MAX_REPEATS, "repeats");
   size_t max_bytes = (size_t)arg(argc, argv, 2, 64 * 1024, 8, 4 * 1024 * 1024, "max KiB") * 1024;
@@ -214,29 +235,8 @@ int main(int argc, char **argv) {
     });
     sink = p;
 
-    t0 = now_ns();
-    if (read(zero, buf, bytes) != (ssize_t)bytes) {
-      perror("cache-geometry: read /dev/zero");
-      return 1;
-    }
-    size_t zeros = calls_for(now_ns() - t0, pass_ns);
-    struct timing zero_t;
-    TIMED(zero_t, repeats, zeros, {
-      for (size_t i = 0; i < zeros; i++)
-        if (read(zero, buf, bytes) != (ssize_t)bytes) exit(1);
-    });
-
-    t0 = now_ns();
-    if (pread(file, buf, bytes, 0) != (ssize_t)bytes) {
-      perror("cache-geometry: read the temporary file");
-      return 1;
-    }
-    size_t copies = calls_for(now_ns() - t0, pass_ns);
-    struct timing copy_t;
-    TIMED(copy_t, repeats, copies, {
-      for (size_t i = 0; i < copies; i++)
-        if (pread(file, buf, bytes, 0) != (ssize_t)bytes) exit(1);
-    });
+    struct timing zero_t = time_reads(zero, buf, bytes, 0, repeats, pass_ns, "cache-geometry: read /dev/zero");
+    struct timing copy_t = time_reads(file, buf, bytes, 1, repeats, pass_ns, "cache-geometry: read the temporary file");
 
     printf("%s\n  {\"bytes\": %zu, \"load_ns\": [%.3f, %.3f], \"zero_ns\": [%.1f, %.1f], \"copy_ns\": [%.1f, %.1f]}", first ? "" : ",", bytes, load.median, load.min, zero_t.median,
            zero_t.min, copy_t.median, copy_t.min);
