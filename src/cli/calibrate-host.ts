@@ -139,7 +139,7 @@ function calibrateHost(opts: HostOptions): void {
   }
   if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
   const side = sidePaths(out);
-  for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
+  for (const d of [dirname(out), ...(recorded ? [] : [dirname(side.data)]), dirname(side.report)]) ensureWritableDir(d, '--out');
   const bar = percentBar();
   const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}${opts.from ? ` --from ${opts.from}` : ''}`;
   let profile: HostProfileDoc;
