@@ -1,16 +1,39 @@
-// The JSON documents l41sim reads (machine profiles, sweep configs) are declared as zod
-// schemas built from the field constructors here: the schema gives the TypeScript type
-// (z.infer), the validation, and, through these constructors, the project's error text.
-// Each constructor carries its own message, so a failure reads
+// Declared JSON documents (machine profiles, sweep configs). A schema is built from the
+// constructors here (section, number, text, list, ...); it gives the TypeScript type of
+// the document (Out<typeof schema>), checks a parsed document, gives it in normal form
+// (defaults filled in, keys in declared order), and carries each field's description
+// for listings. validate() reports the first fault as one ValidationError,
 //
 //   <json path>: <what is wrong>; expected <what is accepted>
 //
-// and validate() throws the first failure as a ValidationError naming the JSON path.
-// zod's own messages are never shown: an issue from a schema made without these
-// constructors gets a generic message in the same form (fallbackMessage).
+// Why not zod, the ecosystem's standard for this: importing zod 4.6.7 costs about
+// 145 ms of CPU per thread on the project's 2-core VM (bare `node -e 0` is about 100 ms),
+// more than validation itself, and every command that loads a profile would pay it
+// (bench/RESULTS.md, "Start-up: schema validation"). The API below mirrors zod's
+// (optional, default, describe, refine, transform) so that a declaration reads the same.
 
-import { z } from 'zod';
 import { ValidationError } from './errors.js';
+
+/** Where a value sits in its document: keys and array indices. */
+export type Path = readonly (string | number)[];
+
+/** A fault at `path` (relative to the value being checked). Throws. */
+export type Fail = (path: Path, problem: string, expected: string) => never;
+
+/** A fault in a document: what validate() turns into a ValidationError. */
+class Fault extends Error {
+  constructor(
+    readonly path: Path,
+    readonly problem: string,
+    readonly expected: string,
+  ) {
+    super(problem);
+  }
+}
+
+const failAt = (at: Path): Fail => (path, problem, expected) => {
+  throw new Fault([...at, ...path], problem, expected);
+};
 
 /** A value as an error message shows it: JSON, shortened. */
 export function describe(value: unknown): string {
@@ -21,13 +44,123 @@ export function describe(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-// An issue's message is `<problem>; expected <accepted>`; validate() splits it at the
-// last separator (the accepted part is ours, the problem may quote the user's text).
-const EXPECTED = '; expected ';
-/** The message of an issue raised by a constructor here or a refinement. */
-export const says = (problem: string, expected: string) => `${problem}${EXPECTED}${expected}`;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-type Issue = z.core.$ZodRawIssue;
+/** A declared value of type T. */
+export abstract class Schema<T> {
+  /** One line: what the value is. */
+  doc: string | undefined;
+
+  /** Check `input`, found at `at`, and give it in normal form; a fault throws (see validate). */
+  abstract check(input: unknown, at: Path): T;
+
+  /** Whether `input` has this schema's shape (its JSON type; an object, its keys): anyOf picks the form that does. */
+  abstract fits(input: unknown): boolean;
+
+  /** Whether `input` has this schema's JSON type (anyOf's second choice). */
+  fitsType(input: unknown): boolean {
+    return this.fits(input);
+  }
+
+  describe(doc: string): this {
+    this.doc = doc;
+    return this;
+  }
+
+  /** The value may be absent. */
+  optional(): Optional<T> {
+    return new Optional(this);
+  }
+
+  /** When absent, the value is `value` (a function gives a fresh one each time). */
+  default(value: T | (() => T)): Default<T> {
+    return new Default(this, value);
+  }
+
+  /** A further check of the checked value: `rule` calls `fail` for a fault. */
+  refine(rule: (value: T, fail: Fail) => void): Wrapped<T, T> {
+    return new Wrapped(this, (v, fail) => (rule(v, fail), v));
+  }
+
+  /** The value in another form; `fn` may call `fail`. */
+  transform<U>(fn: (value: T, fail: Fail) => U): Wrapped<T, U> {
+    return new Wrapped(this, fn);
+  }
+}
+
+/** The type a schema gives. */
+export type Out<S> = S extends Schema<infer T> ? T : never;
+
+export class Optional<T> extends Schema<T | undefined> {
+  /** Marks a key of a section that may be absent (SectionOut). */
+  readonly mayBeAbsent = true;
+  constructor(readonly inner: Schema<T>) {
+    super();
+  }
+  check(input: unknown, at: Path): T | undefined {
+    return input === undefined ? undefined : this.inner.check(input, at);
+  }
+  fits(input: unknown): boolean {
+    return input === undefined || this.inner.fits(input);
+  }
+  override fitsType(input: unknown): boolean {
+    return input === undefined || this.inner.fitsType(input);
+  }
+}
+
+export class Default<T> extends Schema<T> {
+  constructor(
+    readonly inner: Schema<T>,
+    readonly value: T | (() => T),
+  ) {
+    super();
+  }
+  check(input: unknown, at: Path): T {
+    if (input !== undefined) return this.inner.check(input, at);
+    return typeof this.value === 'function' ? (this.value as () => T)() : this.value;
+  }
+  fits(input: unknown): boolean {
+    return input === undefined || this.inner.fits(input);
+  }
+  override fitsType(input: unknown): boolean {
+    return input === undefined || this.inner.fitsType(input);
+  }
+}
+
+/** A schema followed by a check or a change of form. */
+export class Wrapped<T, U> extends Schema<U> {
+  // Stored as taking `never`, so that a Wrapped<T, U> is a Schema<U> whatever its T.
+  private readonly then: (value: never, fail: Fail) => U;
+  constructor(
+    readonly inner: Schema<T>,
+    then: (value: T, fail: Fail) => U,
+  ) {
+    super();
+    this.then = then;
+  }
+  check(input: unknown, at: Path): U {
+    return (this.then as (value: T, fail: Fail) => U)(this.inner.check(input, at), failAt(at));
+  }
+  fits(input: unknown): boolean {
+    return this.inner.fits(input);
+  }
+  override fitsType(input: unknown): boolean {
+    return this.inner.fitsType(input);
+  }
+}
+
+/** A value of a JSON type (`fits`) and its check (`parse`, which checks any parts at their paths under `at`). */
+class Leaf<T> extends Schema<T> {
+  constructor(
+    readonly fits: (input: unknown) => boolean,
+    private readonly parse: (input: unknown, fail: Fail, at: Path) => T,
+  ) {
+    super();
+  }
+  check(input: unknown, at: Path): T {
+    return this.parse(input, failAt(at), at);
+  }
+}
 
 export interface NumberRange {
   min?: number;
@@ -53,113 +186,180 @@ function numberText(range: NumberRange): string {
 
 /** A finite number (a safe integer if `range.integer`) within `range`; `expected` says what it is, if the range does not. */
 export function number(range: NumberRange = {}, expected = numberText(range)) {
-  const problem = (iss: Issue): string => {
-    const v = iss.input;
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `${describe(v)} is not a finite number`;
-    if (iss.code === 'invalid_type' || (iss.code === 'too_big' && iss.origin === 'int')) return `${describe(v)} is not a whole number`;
-    if (iss.code === 'too_small' && range.positive) return `${describe(v)} is not positive`;
-    if (iss.code === 'custom') return `${v} is not a power of two`;
-    return `${describe(v)} is out of range`;
-  };
-  let s = z.number({ error: (iss) => says(problem(iss), expected) });
-  if (range.integer) s = s.int();
-  if (range.positive) s = s.positive();
-  if (range.min !== undefined) s = s.min(range.min);
-  if (range.max !== undefined) s = s.max(range.max);
-  return range.powerOfTwo ? s.refine((v) => (v & (v - 1)) === 0) : s;
+  return new Leaf<number>(
+    (v) => typeof v === 'number',
+    (v, fail) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return fail([], `${describe(v)} is not a finite number`, expected);
+      if (range.integer && !Number.isSafeInteger(v)) return fail([], `${describe(v)} is not a whole number`, expected);
+      if (range.positive && v <= 0) return fail([], `${describe(v)} is not positive`, expected);
+      if ((range.min !== undefined && v < range.min) || (range.max !== undefined && v > range.max)) return fail([], `${describe(v)} is out of range`, expected);
+      if (range.powerOfTwo && (v & (v - 1)) !== 0) return fail([], `${v} is not a power of two`, expected);
+      return v;
+    },
+  );
 }
 
-/** A non-empty string; `expected` says what it is for. */
-export function text(expected = 'a string') {
-  return z.string({ error: (iss) => says(`${describe(iss.input)} is not a non-empty string`, expected) }).min(1);
+/** A non-empty string (or any string, if `empty`); `expected` says what it is for. */
+export function text(expected = 'a string', { empty = false } = {}) {
+  return new Leaf<string>(
+    (v) => typeof v === 'string',
+    (v, fail) => (typeof v === 'string' && (empty || v.length > 0) ? v : fail([], `${describe(v)} is not a ${empty ? '' : 'non-empty '}string`, expected)),
+  );
 }
 
 export function flag() {
-  return z.boolean({ error: (iss) => says(`${describe(iss.input)} is not a boolean`, 'true or false') });
+  return new Leaf<boolean>(
+    (v) => typeof v === 'boolean',
+    (v, fail) => (typeof v === 'boolean' ? v : fail([], `${describe(v)} is not a boolean`, 'true or false')),
+  );
 }
 
-export function oneOf<const T extends readonly string[]>(values: T) {
-  return z.enum(values, { error: (iss) => says(`${describe(iss.input)} is not accepted`, `one of ${values.join(', ')}`) });
+/** One of `values`; `problem` words the fault, where "is not accepted" says too little. */
+export function oneOf<const T extends string>(values: readonly T[], problem = (v: unknown) => `${describe(v)} is not accepted`, expected = `one of ${values.join(', ')}`) {
+  return new Leaf<T>(
+    (v) => typeof v === 'string',
+    (v, fail) => ((values as readonly unknown[]).includes(v) ? (v as T) : fail([], problem(v), expected)),
+  );
 }
 
-/** A list of `item`s; `expected` says what the list holds. */
-export function list<T extends z.ZodType>(item: T, expected = 'an array', empty?: { problem: string; expected: string }) {
-  const s = z.array(item, {
-    // The schema's own error also speaks for its checks (the length check's too_small).
-    error: (iss) => ((iss.code as string) === 'too_small' && empty ? says(empty.problem, empty.expected) : says(`${describe(iss.input)} is not an array`, expected)),
-  });
-  return empty ? s.min(1) : s;
+/** Any JSON value, unchecked (a comment, say). */
+export function anything() {
+  return new Leaf<unknown>(
+    () => true,
+    (v) => v,
+  );
 }
 
-/**
- * An object with exactly these keys (a typo is an error, not an ignored field). The
- * message about an unknown key offers the keys but the `unlisted` ones, or is `unknown`'s.
- */
-export function section<S extends z.core.$ZodLooseShape>(shape: S, opts: { unlisted?: readonly string[]; unknown?: (key: string) => string } = {}) {
-  const listed = Object.keys(shape).filter((k) => !opts.unlisted?.includes(k));
-  const unknown = opts.unknown ?? (() => says('unknown key', `one of ${listed.join(', ')}`));
-  return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? unknown(iss.keys[0]!) : says(`${describe(iss.input)} is not an object`, 'a JSON object')),
-  });
-}
-
-/**
- * One of several forms of a value (a size as a number or as "16k"); `what` names the
- * value (`a size`) and `expected` its forms. A failure of the one form whose JSON type
- * the value has is reported as that form's (validate() picks it out).
- */
-export function anyOf<const T extends readonly [z.ZodType, ...z.ZodType[]]>(forms: T, what: string, expected: string) {
-  return z.union(forms, { error: (iss) => says(`${describe(iss.input)} is not ${what}`, expected) });
-}
-
-/** An issue a refinement raises at `path` (relative to the value refined). */
-export function fail(ctx: z.RefinementCtx, path: (string | number)[], problem: string, expected: string): void {
-  ctx.addIssue({ code: 'custom', path, message: says(problem, expected) });
-}
-
-/** The message of an issue from a schema not made by the constructors above. */
-function fallbackMessage(iss: Issue): string {
-  switch (iss.code) {
-    case 'invalid_type':
-      return says(`${describe(iss.input)} is not ${iss.expected === 'object' ? 'an object' : `a ${iss.expected}`}`, iss.expected === 'object' ? 'a JSON object' : `a ${iss.expected}`);
-    case 'invalid_value':
-      return says(`${describe(iss.input)} is not accepted`, `one of ${iss.values.map((v) => String(v)).join(', ')}`);
-    case 'unrecognized_keys':
-      return says('unknown key', 'only the documented keys');
-    default:
-      return says(`${describe(iss.input)} is not accepted`, 'a value of the documented form');
+export class List<T> extends Schema<T[]> {
+  constructor(
+    readonly item: Schema<T>,
+    private readonly expected: string,
+    private readonly empty?: { problem: string; expected: string },
+  ) {
+    super();
+  }
+  check(input: unknown, at: Path): T[] {
+    if (!Array.isArray(input)) throw new Fault(at, `${describe(input)} is not an array`, this.expected);
+    if (input.length === 0 && this.empty) throw new Fault(at, this.empty.problem, this.empty.expected);
+    return Array.from(input, (v, i) => this.item.check(v, [...at, i])); // a hole (not from JSON) is missing
+  }
+  fits(input: unknown): boolean {
+    return Array.isArray(input);
   }
 }
 
+/** A list of `item`s; `expected` says what the list holds; `empty`, if given, refuses an empty list. */
+export function list<T>(item: Schema<T>, expected = 'an array', empty?: { problem: string; expected: string }): List<T> {
+  return new List(item, expected, empty);
+}
+
+/** An object whose keys are free (names, say) and whose values are all `item`s. Keys keep the document's order. */
+export function record<T>(item: Schema<T>) {
+  return new Leaf<Record<string, T>>(isObject, (v, fail, at) => {
+    if (!isObject(v)) return fail([], `${describe(v)} is not an object`, 'a JSON object');
+    return Object.fromEntries(Object.entries(v).map(([key, x]) => [key, item.check(x, [...at, key])]));
+  });
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type Flat<T> = { [K in keyof T]: T[K] };
+/** The type of a section: a key whose schema may be absent (optional()) is optional. */
+export type SectionOut<S extends Shape> = Flat<
+  { [K in keyof S as S[K] extends { mayBeAbsent: true } ? never : K]: Out<S[K]> } & { [K in keyof S as S[K] extends { mayBeAbsent: true } ? K : never]?: Out<S[K]> }
+>;
+
+export class Section<S extends Shape> extends Schema<SectionOut<S>> {
+  private readonly listed: string[];
+  constructor(
+    readonly shape: S,
+    private readonly opts: { unlisted?: readonly string[]; unknown?: (key: string) => [problem: string, expected: string]; expected?: string },
+  ) {
+    super();
+    this.listed = Object.keys(shape).filter((k) => !opts.unlisted?.includes(k));
+  }
+  check(input: unknown, at: Path): SectionOut<S> {
+    if (!isObject(input)) throw new Fault(at, `${describe(input)} is not an object`, this.opts.expected ?? 'a JSON object');
+    // Unknown keys first: a misspelt key is reported as such, not as the key it meant being missing.
+    for (const key of Object.keys(input)) {
+      if (Object.hasOwn(this.shape, key)) continue;
+      const [problem, expected] = this.opts.unknown?.(key) ?? ['unknown key', `one of ${this.listed.join(', ')}`];
+      throw new Fault([...at, key], problem, expected);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(this.shape)) {
+      const v = schema.check(Object.hasOwn(input, key) ? input[key] : undefined, [...at, key]);
+      if (v !== undefined) out[key] = v;
+    }
+    return out as SectionOut<S>;
+  }
+  /** An object with only known keys and every key that may not be absent. */
+  fits(input: unknown): boolean {
+    if (!isObject(input) || !Object.keys(input).every((k) => Object.hasOwn(this.shape, k))) return false;
+    return Object.entries(this.shape).every(([k, s]) => s instanceof Optional || s instanceof Default || Object.hasOwn(input, k));
+  }
+  override fitsType(input: unknown): boolean {
+    return isObject(input);
+  }
+}
+
+/**
+ * An object with exactly these keys, given in this order (a typo is an error, not an
+ * ignored field). The message about an unknown key offers the keys but the `unlisted`
+ * ones, or is `unknown`'s; `expected` says what the object is, where it is missing.
+ */
+export function section<S extends Shape>(shape: S, opts: { unlisted?: readonly string[]; unknown?: (key: string) => [problem: string, expected: string]; expected?: string } = {}): Section<S> {
+  return new Section(shape, opts);
+}
+
+/** A pair or other fixed-length list. */
+export function tuple<A, B>(items: [Schema<A>, Schema<B>], expected: string) {
+  return new Leaf<[A, B]>(Array.isArray, (v, fail, at) => {
+    if (!Array.isArray(v)) return fail([], `${describe(v)} is not an array`, expected);
+    if (v.length !== items.length) return fail([], `${v.length} numbers`, expected);
+    return [items[0].check(v[0], [...at, 0]), items[1].check(v[1], [...at, 1])];
+  });
+}
+
+/**
+ * One of several forms of a value (a size as a number or as "16k"): the first form whose
+ * shape the value has checks it, or else the one form of its JSON type, if only one is
+ * (so a fault inside it is reported there); `what` names the value and `expected` its forms.
+ */
+export function anyOf<F extends readonly Schema<unknown>[]>(forms: F, what: string, expected: string) {
+  return new Leaf<Out<F[number]>>(
+    (v) => forms.some((f) => f.fits(v)),
+    (v, fail, at) => {
+      const typed = forms.filter((f) => f.fitsType(v));
+      const form = forms.find((f) => f.fits(v)) ?? (typed.length === 1 ? typed[0] : undefined);
+      return form ? (form as Schema<Out<F[number]>>).check(v, at) : fail([], `${describe(v)} is not ${what}`, expected);
+    },
+  );
+}
+
+/** An object whose `key` picks the schema of the whole (a profile's kernel flavour, say). */
+export function byKey<T>(key: string, options: Record<string, Schema<T>>) {
+  const pick = oneOf(Object.keys(options));
+  return new Leaf<T>(isObject, (v, fail, at) => {
+    if (!isObject(v)) return fail([], `${describe(v)} is not an object`, 'a JSON object');
+    return options[pick.check(Object.hasOwn(v, key) ? v[key] : undefined, [...at, key])]!.check(v, at);
+  });
+}
+
 /** `origin.a.b[2]`, the JSON path of a value (`root` names the document itself). */
-export function jsonPath(origin: string, path: readonly PropertyKey[], root = origin): string {
+export function jsonPath(origin: string, path: Path, root = origin): string {
   if (path.length === 0) return root;
-  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s === '' ? String(k) : `${s}.${String(k)}`), origin);
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s === '' ? k : `${s}.${k}`), origin);
 }
 
 /**
- * Parse `raw` with `schema`, or throw the first failure as a ValidationError naming
- * its JSON path under `origin` (`root` when the document itself is at fault).
+ * Check `raw` with `schema`, or throw its first fault as a ValidationError naming the
+ * JSON path under `origin` (`root` when the document itself is at fault).
  */
-export function validate<S extends z.ZodType>(schema: S, raw: unknown, origin: string, root = origin): z.output<S> {
-  const r = schema.safeParse(raw, { error: fallbackMessage });
-  if (r.success) return r.data;
-  const { iss, path } = innermost(r.error.issues[0]!, []);
-  const cut = iss.message.lastIndexOf(EXPECTED);
-  const problem = cut < 0 ? iss.message : iss.message.slice(0, cut);
-  const expected = cut < 0 ? undefined : iss.message.slice(cut + EXPECTED.length);
-  throw new ValidationError(jsonPath(origin, path, root), problem, expected);
-}
-
-/**
- * The issue to report and its path: for a union (anyOf), the first issue of the one
- * form whose shape the value has (its JSON type and, for an object, its keys), if
- * exactly one; for an unknown key, the key.
- */
-function innermost(iss: z.core.$ZodIssue, prefix: PropertyKey[]): { iss: z.core.$ZodIssue; path: PropertyKey[] } {
-  const path = [...prefix, ...iss.path];
-  if (iss.code === 'unrecognized_keys') return { iss, path: [...path, iss.keys[0]!] };
-  if (iss.code !== 'invalid_union') return { iss, path };
-  const shaped = iss.errors.filter((form) => !form.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'unrecognized_keys')));
-  return shaped.length === 1 ? innermost(shaped[0]![0]!, path) : { iss, path };
+export function validate<T>(schema: Schema<T>, raw: unknown, origin: string, root = origin): T {
+  try {
+    return schema.check(raw, []);
+  } catch (e) {
+    if (!(e instanceof Fault)) throw e;
+    throw new ValidationError(jsonPath(origin, e.path, root), e.problem, e.expected);
+  }
 }

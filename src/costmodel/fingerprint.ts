@@ -3,11 +3,10 @@
 // shipped profiles of machines we cannot run on (lecture, bbb) have none. Declared
 // like every profile section (see profile-schema.ts); the host measurement fills it.
 
-import { z } from 'zod';
-import { describe, says, section, text } from '../schema.js';
+import { record, section, text, type Out } from '../schema.js';
 import { param } from './param.js';
 
-const labels = z.record(z.string(), z.string(), { error: (iss) => says(`${describe(iss.input)} is not an object of strings`, 'a JSON object of strings') });
+const labels = record(text('a string', { empty: true }));
 
 export const hostFingerprint = section({
   cpu: section({
@@ -29,4 +28,4 @@ export const hostFingerprint = section({
   }),
 });
 
-export type HostFingerprint = z.output<typeof hostFingerprint>;
+export type HostFingerprint = Out<typeof hostFingerprint>;

@@ -2,11 +2,10 @@
 // every component parameter with a type, a unit and a description; we add provenance,
 // because a simulator is only as trustworthy as the evidence behind each number.
 // param() declares one: its unit, range, description and (where a neutral value
-// exists) default; the declaration yields the validation and the `profiles --params`
+// exists) default; the declaration gives the check and the `profiles --params`
 // listing (its metadata is kept in PARAMS).
 
-import { z } from 'zod';
-import { describe, fail, number, oneOf, says, section, text, type NumberRange } from '../schema.js';
+import { describe, number, oneOf, section, text, type NumberRange, type Out, type Schema } from '../schema.js';
 
 export const UNITS = ['cycles', 'ns', 'count', 'bytes', 'hz', 'pages', 'ratio'] as const;
 export type Unit = (typeof UNITS)[number];
@@ -26,43 +25,42 @@ export interface ParamMeta {
 }
 
 /** Every declared parameter's metadata, by its schema. */
-export const PARAMS = z.registry<ParamMeta>();
+export const PARAMS = new WeakMap<Schema<unknown>, ParamMeta>();
 
-const provenance = {
-  source: oneOf(SOURCES),
-  /** The data it was measured on or fitted from, or the publication. */
-  from: text('where it was measured, fitted from or published').optional(),
-  /** Why, for an assumption; what it stands for, where not obvious. */
-  note: text('a note').optional(),
-  /** For fitted parameters: the relative residual of the fit rows that determine it. */
-  residual: number().optional(),
-  /** For fitted parameters: the standard error of the estimate, in the parameter's unit. */
-  stderr: number({ min: 0 }).optional(),
-};
-
-function unitOf(unit: Unit) {
-  return z.literal(unit, {
-    error: (iss) => says(`${describe(iss.input)} is ${(UNITS as readonly unknown[]).includes(iss.input) ? 'the wrong unit' : 'not a unit'}`, `"${unit}"`),
-  });
+/** A parameter's value and provenance. Keys in the order a checked parameter has them (profileHash hashes the checked profile). */
+function provenanced(unit: Unit, doc: string, range: NumberRange) {
+  return section(
+    {
+      value: number(range),
+      unit: oneOf([unit], (v) => `${describe(v)} is ${(UNITS as readonly unknown[]).includes(v) ? 'the wrong unit' : 'not a unit'}`, `"${unit}"`),
+      source: oneOf(SOURCES),
+      /** The data it was measured on or fitted from, or the publication. */
+      from: text('where it was measured, fitted from or published').optional(),
+      /** Why, for an assumption; what it stands for, where not obvious. */
+      note: text('a note: why this value, or what it stands for').optional(),
+      /** For fitted parameters: the relative residual of the fit rows that determine it. */
+      residual: number().optional(),
+      /** For fitted parameters: the standard error of the estimate, in the parameter's unit. */
+      stderr: number({ min: 0 }).optional(),
+    },
+    { expected: `a ${unit} parameter: ${doc}` },
+  );
 }
+
+export type Param = Out<ReturnType<typeof provenanced>>;
 
 /**
  * Declare a parameter in `unit` (a value >= 0 unless `range` says otherwise), with a
  * one-line description and, where a neutral value exists, a default (recorded as
  * assumed, with the reason, so the listing shows it).
  */
-export function param<U extends Unit>(unit: U, doc: string, range: NumberRange = {}, fallback?: { value: number; why: string }) {
+export function param(unit: Unit, doc: string, range: NumberRange = {}, fallback?: { value: number; why: string }): Schema<Param> {
   const bounds = { min: 0, ...range };
-  const schema = section({ value: number(bounds), unit: unitOf(unit), ...provenance }).superRefine((p, ctx) => {
-    if (p.source !== 'assumed' && p.from === undefined) fail(ctx, ['from'], `a ${p.source} parameter without its source`, 'where it was measured, fitted from or published');
-    if (p.source === 'assumed' && p.note === undefined) fail(ctx, ['note'], 'an assumed parameter without a reason', 'a note saying why this value');
+  const checked = provenanced(unit, doc, bounds).refine((p, fail) => {
+    if (p.source !== 'assumed' && p.from === undefined) fail(['from'], `a ${p.source} parameter without its source`, 'where it was measured, fitted from or published');
+    if (p.source === 'assumed' && p.note === undefined) fail(['note'], 'an assumed parameter without a reason', 'a note saying why this value');
   });
-  PARAMS.add(schema, { unit, doc, range: bounds, ...(fallback && { default: fallback }) });
-  if (!fallback) return schema;
-  const given = { value: fallback.value, unit, source: 'assumed' as const, note: `default: ${fallback.why}` };
-  const withDefault = schema.default(() => ({ ...given }));
-  PARAMS.add(withDefault, PARAMS.get(schema)!);
-  return withDefault;
+  const schema = fallback ? checked.default(() => ({ value: fallback.value, unit, source: 'assumed', note: `default: ${fallback.why}` })) : checked;
+  PARAMS.set(schema, { unit, doc, range: bounds, ...(fallback && { default: fallback }) });
+  return schema.describe(doc);
 }
-
-export type Param = z.output<ReturnType<typeof param>>;

@@ -1,6 +1,6 @@
 // The machine profile, declared once: every section and parameter with its unit, range,
 // default (where a neutral value exists) and a one-line description. The declaration
-// gives the Profile type (z.output), the validation (naming the JSON path of any
+// gives the Profile type (Out<...>), the validation (naming the JSON path of any
 // fault) and the `l41sim profiles --params` listing.
 //
 // Adding a parameter is a one-place change: add a line to its section below,
@@ -15,8 +15,7 @@
 // it from the model as profile.kernel_config.sd_read_ns_per_page.value. The type, the
 // checks, the error messages and the listing follow from the declaration.
 
-import { z } from 'zod';
-import { describe, fail, flag, list, number, oneOf, says, section, text } from '../schema.js';
+import { byKey, flag, list, number, oneOf, record, section, text, tuple, type Out, type Schema } from '../schema.js';
 import { COSTS, costsFor, type CostName, type KernelFlavour } from './costs.js';
 import { hostFingerprint } from './fingerprint.js';
 import { param, type Param } from './param.js';
@@ -29,10 +28,10 @@ const cacheLevel = section({
   line_bytes: param('bytes', 'line size (the same at every level)', { integer: true, min: 16, max: 256 }),
   hit_cycles: param('cycles', 'load-to-use latency of a dependent load served by this level', { max: 1e4 }),
   stream_cycles_per_line: param('cycles', 'cost per line of a streaming (prefetched) access served by this level', { max: 1e4 }),
-}).superRefine((c, ctx) => {
+}).refine((c, fail) => {
   const sets = c.size_bytes.value / (c.ways.value * c.line_bytes.value);
   if (!Number.isInteger(sets) || (sets & (sets - 1)) !== 0) {
-    fail(ctx, ['size_bytes', 'value'], `${c.size_bytes.value} bytes over ${c.ways.value} ways of ${c.line_bytes.value}-byte lines is not a power-of-two number of sets`, 'size = sets x ways x line with sets a power of two');
+    fail(['size_bytes', 'value'], `${c.size_bytes.value} bytes over ${c.ways.value} ways of ${c.line_bytes.value}-byte lines is not a power-of-two number of sets`, 'size = sets x ways x line with sets a power of two');
   }
 });
 
@@ -41,11 +40,10 @@ const machine = section({
   cpus: param('count', 'CPUs; a single-threaded program runs on one, the others are idle', { integer: true, min: 1, max: 256 }),
   clock_hz: param('hz', 'core clock, converting cycle costs to time', { min: 1e6, max: 1e11 }),
   page_bytes: param('bytes', 'base page size', { integer: true, min: 4096, max: 65536, powerOfTwo: true }),
-  caches: list(cacheLevel, 'a list of cache levels, L1 first', { problem: 'no cache levels', expected: 'at least an L1D' }).superRefine((caches, ctx) => {
-    if (caches.length === 0) return; // refused above; zod runs a refinement after a failed length check
+  caches: list(cacheLevel, 'a list of cache levels, L1 first', { problem: 'no cache levels', expected: 'at least an L1D' }).refine((caches, fail) => {
     const line = caches[0]!.line_bytes.value;
     caches.forEach((c, i) => {
-      if (c.line_bytes.value !== line) fail(ctx, [i, 'line_bytes', 'value'], `${c.line_bytes.value} differs from L1's ${line}`, 'one line size for all levels');
+      if (c.line_bytes.value !== line) fail([i, 'line_bytes', 'value'], `${c.line_bytes.value} differs from L1's ${line}`, 'one line size for all levels');
     });
   }),
   memory: section({
@@ -83,13 +81,9 @@ const userland = section({
 export const KERNEL_TEXT_SPAN = 48 * 1024 * 1024;
 
 const PLACEMENT = `[offset, bytes]: integers, offset + bytes within ${KERNEL_TEXT_SPAN / (1024 * 1024)} MiB`;
-const placement = z
-  .tuple([number({ integer: true, min: 0, max: KERNEL_TEXT_SPAN - 1 }), number({ integer: true, min: 1, max: KERNEL_TEXT_SPAN })], {
-    error: (iss) => says(Array.isArray(iss.input) ? `${iss.input.length} numbers` : `${describe(iss.input)} is not an array`, PLACEMENT),
-  })
-  .superRefine(([offset, bytes], ctx) => {
-    if (offset + bytes > KERNEL_TEXT_SPAN) fail(ctx, [1], `${bytes} is out of range`, `an integer >= 1 and <= ${KERNEL_TEXT_SPAN - offset}`);
-  });
+const placement = tuple([number({ integer: true, min: 0, max: KERNEL_TEXT_SPAN - 1 }), number({ integer: true, min: 1, max: KERNEL_TEXT_SPAN })], PLACEMENT).refine(([offset, bytes], fail) => {
+  if (offset + bytes > KERNEL_TEXT_SPAN) fail([1], `${bytes} is out of range`, `an integer >= 1 and <= ${KERNEL_TEXT_SPAN - offset}`);
+});
 
 /**
  * Where the kernel's functions are and how big (a Linux host's /proc/kallsyms), so
@@ -101,7 +95,7 @@ const placement = z
 const kernelText = section({
   from: text('where the map was read: file, host and date').describe('where the map was read: file, host and date'),
   hot_fraction: param('ratio', "the part of a function's lines its common path runs", { min: 0.01, max: 1 }),
-  functions: z.record(z.string(), placement, { error: (iss) => says(`${describe(iss.input)} is not an object`, 'a JSON object') }).describe('function name -> [offset from the start of kernel text, size in bytes]'),
+  functions: record(placement).describe('function name -> [offset from the start of kernel text, size in bytes]'),
 });
 
 /**
@@ -110,7 +104,7 @@ const kernelText = section({
  */
 function costs(kernel: KernelFlavour) {
   const shape = Object.fromEntries(costsFor(kernel).map((name) => [name, param(COSTS[name].unit, COSTS[name].doc, { max: 1e9 })]));
-  return section(shape) as unknown as z.ZodType<Record<CostName, Param>>;
+  return section(shape) as unknown as Schema<Record<CostName, Param>>;
 }
 
 /** The whole profile of a machine running a `kernel` flavour. */
@@ -119,7 +113,7 @@ function profileOf(kernel: KernelFlavour) {
     {
       name: text().describe('the profile name (its file stem)'),
       description: text().describe('the machine, its kernel and userland, in a sentence or two'),
-      kernel: z.literal(kernel).describe('the kernel path the model runs: freebsd or linux'),
+      kernel: oneOf([kernel]).describe('the kernel path the model runs: freebsd or linux'),
       userland,
       machine,
       kernel_config: kernelConfig,
@@ -131,23 +125,18 @@ function profileOf(kernel: KernelFlavour) {
     },
   );
   if (kernel === 'freebsd') return schema;
-  return schema.superRefine((p, ctx) => {
-    if (p.kernel_config.invariants || p.kernel_config.witness) fail(ctx, ['kernel_config'], 'INVARIANTS/WITNESS are FreeBSD options', 'false for a linux kernel');
+  return schema.refine((p, fail) => {
+    if (p.kernel_config.invariants || p.kernel_config.witness) fail(['kernel_config'], 'INVARIANTS/WITNESS are FreeBSD options', 'false for a linux kernel');
   });
 }
 
 export const PROFILE_SCHEMAS = { freebsd: profileOf('freebsd'), linux: profileOf('linux') };
 
-/** A profile document: the kernel flavour picks its schema. */
-export const profileDocument = z.discriminatedUnion('kernel', [PROFILE_SCHEMAS.freebsd, PROFILE_SCHEMAS.linux], {
-  error: (iss) =>
-    iss.code === 'invalid_union'
-      ? says(`${describe((iss.input as { kernel?: unknown }).kernel)} is not accepted`, 'one of freebsd, linux')
-      : says(`${describe(iss.input)} is not an object`, 'a JSON object'),
-});
+/** A profile document: its kernel flavour picks its schema. */
+export const profileDocument = byKey<Out<ReturnType<typeof profileOf>>>('kernel', PROFILE_SCHEMAS);
 
 /** A validated profile: the file without `generated_by`, which is not part of the model (nor of its hash). */
-export type Profile = Omit<z.output<typeof profileDocument>, 'generated_by'>;
+export type Profile = Omit<Out<typeof profileDocument>, 'generated_by'>;
 export type MachineProfile = Profile['machine'];
 export type CacheLevelProfile = MachineProfile['caches'][number];
 export type KernelConfig = Profile['kernel_config'];

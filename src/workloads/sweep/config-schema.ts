@@ -8,9 +8,8 @@
 // .describe() and, if it has one, .default()), read from its output in the transform
 // at the end. A workload parameter is declared in its workload's table instead.
 
-import { z } from 'zod';
 import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
-import { anyOf, describe, fail, flag, list, number, says, section, text } from '../../schema.js';
+import { anyOf, anything, describe, flag, list, number, oneOf, section, text, type Fail, type Out, type Schema } from '../../schema.js';
 import { DEFAULT_MAX_EVENTS } from '../dd/run.js';
 import { PARAM_KINDS, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
 
@@ -47,19 +46,17 @@ export interface SweepConfig {
 }
 
 const PROFILE_NAME = 'a profile name such as lecture, bbb or host';
-const A_HOOK = `one of ${FEATURE_NAMES.join(', ')}`;
-const notAHook = (h: unknown) => says(`${describe(h)} is not a hook`, A_HOOK);
+const notAHook = (h: unknown) => `${describe(h)} is not a hook`;
 
 /** Hooks, as "a,b" or ["a", "b"], normalised to "a,b" (sorted, each once; "" for none). */
 const hooks = anyOf(
   [
-    z.string().transform((s, ctx) => {
+    text('a comma-separated list of hooks', { empty: true }).transform((s, fail) => {
       const words = s.split(',').map((w) => w.trim()).filter((w) => w !== '');
       const bad = words.find((w) => !isFeature(w));
-      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: notAHook(bad) });
-      return words;
+      return bad === undefined ? words : fail([], notAHook(bad), `one of ${FEATURE_NAMES.join(', ')}`);
     }),
-    z.array(z.string({ error: (iss) => notAHook(iss.input) }).refine(isFeature)),
+    list(oneOf(FEATURE_NAMES, notAHook)),
   ],
   'a list of hooks',
   `a comma-separated string or an array of ${FEATURE_NAMES.join(', ')}`,
@@ -81,24 +78,23 @@ interface Swept {
 const powerOfTwo = (n: number) => Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 
 /** A swept parameter of `kind`: a list, {"list": [...]}, or (sizes and counts) a range or powers of two. */
-function swept(kind: Kind) {
-  const values = list(KINDS[kind] as z.ZodType<ParamValue>, 'a list of values', { problem: 'an empty list', expected: 'at least one value' });
-  const lists = [values.transform((v): Swept => ({ form: 'list', values: v })), section({ list: values }).transform((o): Swept => ({ form: 'list-object', values: o.list }))] as const;
+function swept(kind: Kind): Schema<Swept> {
+  const values = list<ParamValue>(KINDS[kind], 'a list of values', { problem: 'an empty list', expected: 'at least one value' });
+  const lists = [values.transform((v): Swept => ({ form: 'list', values: v })), section({ list: values }).transform((o): Swept => ({ form: 'list-object', values: o.list }))];
   if (kind !== 'size' && kind !== 'count') return anyOf(lists, 'a sweep', 'a list [...] or {"list": [...]}');
   const n = KINDS[kind];
-  const range = section({ from: n, to: n, step: number({ integer: true, min: 1 }).optional() })
-    .superRefine(({ from, to, step = 1 }, ctx) => {
-      if (to < from) fail(ctx, ['to'], `${to} is below from (${from})`, `a value >= ${from}`);
-      else if ((to - from) / step + 1 > MAX_POINTS) fail(ctx, ['step'], `${step} gives more than ${MAX_POINTS} values`, 'a larger step or a narrower range');
-    })
-    .transform(({ from, to, step = 1 }): Swept => ({ form: 'range', values: Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step) }));
-  const powers = section({ from: n, to: n })
-    .superRefine(({ from, to }, ctx) => {
-      if (to < from) fail(ctx, ['to'], `${to} is below from (${from})`, `a value >= ${from}`);
-      else if (!powerOfTwo(from)) fail(ctx, ['from'], `${from} is not a power of two`, 'a power of two such as 1024 or "1k"');
-      else if (!powerOfTwo(to)) fail(ctx, ['to'], `${to} is not a power of two`, 'a power of two such as 16777216 or "16m"');
-    })
-    .transform(({ from, to }): Swept => ({ form: 'powers_of_two', values: Array.from({ length: Math.log2(to / from) + 1 }, (_, i) => from * 2 ** i) }));
+  const ordered = (from: number, to: number, fail: Fail) => to < from && fail(['to'], `${to} is below from (${from})`, `a value >= ${from}`);
+  const range = section({ from: n, to: n, step: number({ integer: true, min: 1 }).default(1) }).transform(({ from, to, step }, fail): Swept => {
+    ordered(from, to, fail);
+    if ((to - from) / step + 1 > MAX_POINTS) fail(['step'], `${step} gives more than ${MAX_POINTS} values`, 'a larger step or a narrower range');
+    return { form: 'range', values: Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step) };
+  });
+  const powers = section({ from: n, to: n }).transform(({ from, to }, fail): Swept => {
+    ordered(from, to, fail);
+    if (!powerOfTwo(from)) fail(['from'], `${from} is not a power of two`, 'a power of two such as 1024 or "1k"');
+    if (!powerOfTwo(to)) fail(['to'], `${to} is not a power of two`, 'a power of two such as 16777216 or "16m"');
+    return { form: 'powers_of_two', values: Array.from({ length: Math.log2(to / from) + 1 }, (_, i) => from * 2 ** i) };
+  });
   return anyOf(
     [...lists, section({ range }).transform((o) => o.range), section({ powers_of_two: powers }).transform((o) => o.powers_of_two)],
     'a sweep',
@@ -117,7 +113,7 @@ const plotSection = section({
   y: text('an output figure').optional().describe("the y axis: an output figure (default: the workload's headline figure)"),
   series: anyOf([text('a swept parameter'), list(text('a swept parameter'))], 'a swept parameter or a list of them', 'a swept parameter or a list of them').optional().describe('a line per value of these (default: every other swept parameter)'),
   log_x: flag().optional().describe('a log x axis (default: when x doubles from value to value)'),
-  log_y: anyOf([z.literal('auto'), flag()], 'a log-axis choice', '"auto", true or false').default('auto').describe('a log y axis; "auto" when the figures span a wide range'),
+  log_y: anyOf([oneOf(['auto']), flag()], 'a log-axis choice', '"auto", true or false').default('auto').describe('a log y axis; "auto" when the figures span a wide range'),
   svg: flag().default(true).describe('write the plot as SVG'),
   png: flag().default(true).describe('write the plot as PNG'),
 });
@@ -137,20 +133,20 @@ const outputsSection = section({
  */
 export function configSchema(workload: WorkloadName, sweepOrder: readonly string[], defaultName: string) {
   const kinds = kindsOf(workload);
-  const notAParam = (key: string) => says(`'${key}' is not a parameter of ${workload}`, `one of ${Object.keys(kinds).join(', ')}`);
-  const fixed = section(Object.fromEntries(Object.entries(kinds).map(([name, kind]) => [name, (KINDS[kind] as z.ZodType<ParamValue>).optional()])), { unknown: notAParam });
+  const notAParam = (key: string): [string, string] => [`'${key}' is not a parameter of ${workload}`, `one of ${Object.keys(kinds).join(', ')}`];
+  const fixed = section(Object.fromEntries(Object.entries(kinds).map(([name, kind]) => [name, (KINDS[kind] as Schema<ParamValue>).optional()])), { unknown: notAParam });
   const sweptNames = [...sweepOrder.filter((n) => Object.hasOwn(kinds, n)), ...Object.keys(kinds).filter((n) => !sweepOrder.includes(n))];
   const sweep = section(Object.fromEntries(sweptNames.map((name) => [name, swept(kinds[name]!).optional()])), { unknown: notAParam });
   return section(
     {
       name: text().optional().describe('names the output files (default: the config file name)'),
       description: text().optional().describe('what the sweep shows, for the results and the plot'),
-      workload: z.literal(workload).describe('the workload to run: io-static or dd'),
+      workload: oneOf([workload]).describe('the workload to run: io-static or dd'),
       profile: text(PROFILE_NAME).optional().describe('the machine profile (it may also be fixed or swept like a parameter)'),
       fixed: fixed.default({}).describe('parameters held at one value (the workload defaults the rest)'),
       sweep: sweep.default({}).describe('parameters swept: a list, a range or powers of two each; the first is outermost'),
-      seeds: list(anyOf([number({ integer: true }).transform(String), text('a seed string such as "1"')], 'a seed', 'a seed string such as "1"'), 'a list of seed strings', { problem: 'an empty list', expected: 'at least one seed' })
-        .refine((seeds) => new Set(seeds).size === seeds.length, { message: says('a seed is listed twice', 'distinct seeds') })
+      seeds: list(anyOf([number({ integer: true }, 'a seed string such as "1" (or a whole number)').transform(String), text('a seed string such as "1"')], 'a seed', 'a seed string such as "1"'), 'a list of seed strings', { problem: 'an empty list', expected: 'at least one seed' })
+        .refine((seeds, fail) => new Set(seeds).size === seeds.length || fail([], 'a seed is listed twice', 'distinct seeds'))
         .default(['1'])
         .describe('a run per seed (and repeat)'),
       repeats: number({ integer: true, min: 1, max: 1000 }).default(1).describe('runs per seed; repeat r > 0 runs seed "<seed>/r<r>"'),
@@ -158,24 +154,22 @@ export function configSchema(workload: WorkloadName, sweepOrder: readonly string
       disable: hooks.optional().describe("hooks off, on top of the profile's kernel options"),
       cold_cache: flag().optional().describe('start every run with cold caches (it may also be fixed or swept)'),
       max_events: number({ integer: true, min: 1 }).default(DEFAULT_MAX_EVENTS).describe('most simulated events per point, as --max-events'),
-      outputs: outputsSection.default({ csv: true, json: true }).describe('what to write, and where'),
-      $schema: z.unknown().optional(),
-      comment: z.unknown().optional(),
+      outputs: outputsSection.default(() => ({ csv: true, json: true })).describe('what to write, and where'),
+      $schema: anything().optional(),
+      comment: anything().optional(),
     },
     { unlisted: ['$schema', 'comment'] },
   )
-    .superRefine((c, ctx) => {
-      if (c.fixed.profile !== undefined && c.profile !== undefined) fail(ctx, ['fixed', 'profile'], 'the profile is given twice', 'the profile at the top level or in fixed, not both');
+    .transform((c, fail): SweepConfig => {
+      if (c.fixed.profile !== undefined && c.profile !== undefined) fail(['fixed', 'profile'], 'the profile is given twice', 'the profile at the top level or in fixed, not both');
       for (const name of Object.keys(c.sweep)) {
         if (c.fixed[name] !== undefined || (name === 'profile' && c.profile !== undefined) || (name === 'cold_cache' && c.cold_cache !== undefined)) {
-          fail(ctx, ['sweep', name], 'is also fixed', 'each parameter either fixed or swept');
+          fail(['sweep', name], 'is also fixed', 'each parameter either fixed or swept');
         }
       }
       if (c.profile === undefined && c.fixed.profile === undefined && c.sweep.profile === undefined) {
-        fail(ctx, ['profile'], 'missing', 'a profile name such as lecture, bbb or host (or "profile" under sweep)');
+        fail(['profile'], 'missing', 'a profile name such as lecture, bbb or host (or "profile" under sweep)');
       }
-    })
-    .transform((c, ctx): SweepConfig => {
       const def = workloadDef(workload);
       const fixed: Record<string, ParamValue> = { ...def.defaults };
       const fixedPaths: Record<string, string> = {};
@@ -189,11 +183,10 @@ export function configSchema(workload: WorkloadName, sweepOrder: readonly string
       for (const [name, value] of Object.entries(c.fixed)) give(name, value, `fixed.${name}`);
       const swept = Object.entries(c.sweep).map(([name, s]) => ({ name, ...valuesOf(s as Swept, `sweep.${name}`) }));
       const count = swept.reduce((n, s) => n * s.values.length, 1) * c.seeds.length * c.repeats;
-      if (count > MAX_POINTS) fail(ctx, ['sweep'], `${count} points`, `at most ${MAX_POINTS} points (fewer values, seeds or repeats)`);
+      if (count > MAX_POINTS) fail(['sweep'], `${count} points`, `at most ${MAX_POINTS} points (fewer values, seeds or repeats)`);
       const name = c.name ?? defaultName;
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) fail(ctx, ['name'], `${describe(name)} is not usable in file names`, 'letters, digits, ".", "_" and "-"');
-      const plot = plotOf(c.outputs.plot, swept, def.headline.name, Object.keys(def.outputs), ctx);
-      if (ctx.issues.length > 0) return z.NEVER;
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) fail(['name'], `${describe(name)} is not usable in file names`, 'letters, digits, ".", "_" and "-"');
+      const plot = plotOf(c.outputs.plot, swept, def.headline.name, Object.keys(def.outputs), fail);
       return {
         name,
         description: c.description ?? '',
@@ -227,10 +220,10 @@ function valuesOf(s: Swept, at: string): { values: ParamValue[]; paths: string[]
   return { values, paths: values.map((v) => `${at}.${s.form} (value ${v})`), doubling: s.form === 'powers_of_two' && values.length > 1 };
 }
 
-type PlotInput = z.output<typeof plotSection> | boolean | undefined;
+type PlotInput = Out<typeof plotSection> | boolean | undefined;
 
 /** The plot a config asks for (or, by default, the one it implies), or null for none. */
-function plotOf(raw: PlotInput, swept: SweepConfig['swept'], headline: string, figures: string[], ctx: z.RefinementCtx): PlotSpec | null {
+function plotOf(raw: PlotInput, swept: SweepConfig['swept'], headline: string, figures: string[], fail: Fail): PlotSpec | null {
   if (raw === false) return null;
   // A plot asked for (true, or an object) must have something to plot against; the default may quietly have none.
   const asked = raw !== undefined;
@@ -240,30 +233,25 @@ function plotOf(raw: PlotInput, swept: SweepConfig['swept'], headline: string, f
   let x = plot.x;
   if (x === undefined) {
     x = swept.find((s) => s.values.length > 1 && s.values.every((v) => typeof v === 'number'))?.name;
-    if (x === undefined && asked) fail(ctx, at(), 'nothing to plot against: no swept size or count has two values or more', 'a sweep of a size or count, or "plot": false');
+    if (x === undefined && asked) fail(at(), 'nothing to plot against: no swept size or count has two values or more', 'a sweep of a size or count, or "plot": false');
     if (x === undefined) return null;
   } else if (sweptNames.length === 0) {
-    fail(ctx, at('x'), `${describe(x)} is not swept (the config sweeps nothing)`, 'a swept size or count, or "plot": false');
-    return null;
+    fail(at('x'), `${describe(x)} is not swept (the config sweeps nothing)`, 'a swept size or count, or "plot": false');
   } else if (!sweptNames.includes(x)) {
-    fail(ctx, at('x'), `${describe(x)} is not accepted`, `one of ${sweptNames.join(', ')}`);
-    return null;
+    fail(at('x'), `${describe(x)} is not accepted`, `one of ${sweptNames.join(', ')}`);
   }
   const xs = swept.find((s) => s.name === x)!;
   if (!xs.values.every((v) => typeof v === 'number')) {
-    fail(ctx, at('x'), `'${x}' is not numeric`, 'a swept size or count');
-    return null;
+    fail(at('x'), `'${x}' is not numeric`, 'a swept size or count');
   }
   if (plot.y !== undefined && !figures.includes(plot.y)) {
-    fail(ctx, at('y'), `${describe(plot.y)} is not accepted`, `one of ${figures.join(', ')}`);
-    return null;
+    fail(at('y'), `${describe(plot.y)} is not accepted`, `one of ${figures.join(', ')}`);
   }
   const others = sweptNames.filter((n) => n !== x);
   const series = plot.series === undefined ? others : typeof plot.series === 'string' ? [plot.series] : plot.series;
   const bad = series.findIndex((s) => !others.includes(s));
   if (bad >= 0) {
-    fail(ctx, typeof plot.series === 'string' ? at('series') : at('series', bad), `${describe(series[bad])} is not accepted`, `one of ${others.join(', ')}`);
-    return null;
+    fail(typeof plot.series === 'string' ? at('series') : at('series', bad), `${describe(series[bad])} is not accepted`, `one of ${others.join(', ')}`);
   }
   return { x, y: plot.y ?? headline, series, logX: plot.log_x ?? xs.doubling, logY: plot.log_y === 'auto' ? 'auto' : plot.log_y, svg: plot.svg, png: plot.png };
 }

@@ -28,11 +28,10 @@
 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { z } from 'zod';
 import { loadProfile, profileHash, type Profile } from '../../costmodel/profile.js';
 import { CliError, ValidationError } from '../../errors.js';
 import { checkFeatures, FeatureError, type Feature } from '../../kernel/features.js';
-import { oneOf, validate } from '../../schema.js';
+import { anything, oneOf, record, validate } from '../../schema.js';
 import { profileFeatures } from '../dd/run.js';
 import { configSchema, type SweepConfig } from './config-schema.js';
 import { WORKLOAD_NAMES, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
@@ -57,13 +56,12 @@ export interface SweepPoint {
   maxEvents: number;
 }
 
-/** What the workload's schema needs before it can be built: the workload, and the order the config sweeps in. */
-const head = z.looseObject({ workload: oneOf(WORKLOAD_NAMES), sweep: z.unknown().optional() });
-
 /** Validate a parsed config document. `origin` names the file (for the default name). */
 export function validateSweepConfig(raw: unknown, origin = 'config.json'): SweepConfig {
-  const { workload, sweep } = validate(head, raw, '', 'config');
-  const sweepOrder = typeof sweep === 'object' && sweep !== null ? Object.keys(sweep) : [];
+  // The workload's schema is built from its parameter table, and keeps the order the config sweeps in.
+  const doc = validate(record(anything()), raw, '', 'config');
+  const workload = validate(oneOf(WORKLOAD_NAMES), doc.workload, 'workload');
+  const sweepOrder = typeof doc.sweep === 'object' && doc.sweep !== null ? Object.keys(doc.sweep) : [];
   return validate(configSchema(workload, sweepOrder, basename(origin).replace(/\.json$/i, '')), raw, '', 'config');
 }
 

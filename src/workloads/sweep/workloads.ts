@@ -4,10 +4,9 @@
 // a workload's options() checks the combinations, with the JSON path each value came
 // from, so a bad value or an impossible combination names the place in the config to fix.
 
-import { z } from 'zod';
 import type { Profile } from '../../costmodel/profile.js';
 import { CliError, UsageError, ValidationError } from '../../errors.js';
-import { anyOf, flag, number, oneOf, says, text } from '../../schema.js';
+import { anyOf, flag, number, oneOf, text, type Schema } from '../../schema.js';
 import type { Feature } from '../../kernel/features.js';
 import { parseDdSize } from '../ddsize.js';
 import { ddEventEstimate, parseOperands, type DdOperands } from '../dd/operands.js';
@@ -21,13 +20,12 @@ export type ParamValue = string | number | boolean;
 function ddNumber(kind: 'size' | 'count') {
   const min = kind === 'size' ? 1 : 0;
   const expected = kind === 'size' ? 'a size in bytes, e.g. 16384 or "16k"' : 'a count, e.g. 1024';
-  const written = z.string().transform((s, ctx) => {
+  const written = text(expected, { empty: true }).transform((s, fail) => {
     try {
       return parseDdSize('', s, { min });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      ctx.addIssue({ code: 'custom', message: says(e.problem, e.expected ?? expected) });
-      return z.NEVER;
+      return fail([], e.problem, e.expected ?? expected);
     }
   });
   return anyOf([number({ integer: true, min }, expected), written], `a ${kind}`, expected);
@@ -40,7 +38,7 @@ export const PARAM_KINDS = {
   string: text('a path such as /dev/zero'),
   boolean: flag(),
   mode: oneOf(['read', 'write', 'create']),
-} satisfies Record<string, z.ZodType<ParamValue>>;
+} satisfies Record<string, Schema<ParamValue>>;
 export type ParamKind = keyof typeof PARAM_KINDS;
 
 export interface ParamSpec {
