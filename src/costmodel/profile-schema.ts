@@ -15,10 +15,10 @@
 // it from the model as profile.kernel_config.sd_read_ns_per_page.value. The type, the
 // checks, the error messages and the listing follow from the declaration.
 
-import { byKey, flag, list, number, oneOf, record, section, text, tuple, type Out, type Schema } from '../schema.js';
+import { byKey, Default, flag, list, List, number, oneOf, Optional, record, Section, section, text, tuple, Wrapped, type Out, type Schema } from '../schema.js';
 import { COSTS, costsFor, type CostName, type KernelFlavour } from './costs.js';
 import { hostFingerprint } from './fingerprint.js';
-import { param, type Param } from './param.js';
+import { param, PARAMS, type Param, type ParamMeta } from './param.js';
 
 const cacheLevel = section({
   name: text('a level name such as L1D, L2 or L3').describe('the level, as the listing shows it (L1D, L2, L3)'),
@@ -144,3 +144,29 @@ export type UserlandProfile = Profile['userland'];
 export type DdFlavour = UserlandProfile['dd'];
 export type AllocatorKind = UserlandProfile['allocator'];
 export type KernelText = NonNullable<Profile['kernel_text']>;
+
+/** A declared value of a profile: a parameter (with its declaration) or a setting (a switch, a name). */
+export interface ProfileEntry {
+  /** JSON path in the profile, e.g. machine.caches[0].size_bytes. */
+  path: string;
+  doc: string;
+  param?: { value: Param; meta: ParamMeta };
+  setting?: string | number | boolean;
+}
+
+/** Every parameter and setting of a profile, in declared order (top-level names and texts aside). */
+export function profileEntries(profile: Profile): ProfileEntry[] {
+  const out: ProfileEntry[] = [];
+  // `doc` is a wrapper's description (flag().default(false).describe(...)), for the value it wraps.
+  const walk = (schema: Schema<unknown>, value: unknown, path: string, doc = schema.doc): void => {
+    const meta = PARAMS.get(schema);
+    if (meta) out.push({ path, doc: meta.doc, param: { value: value as Param, meta } });
+    else if (value === undefined) return;
+    else if (schema instanceof Optional || schema instanceof Default || schema instanceof Wrapped) walk(schema.inner, value, path, doc ?? schema.inner.doc);
+    else if (schema instanceof Section) for (const [key, s] of Object.entries(schema.shape as Record<string, Schema<unknown>>)) walk(s, (value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    else if (schema instanceof List) (value as unknown[]).forEach((v, i) => walk(schema.item, v, `${path}[${i}]`));
+    else if (path.includes('.') && doc !== undefined && ['string', 'number', 'boolean'].includes(typeof value)) out.push({ path, doc, setting: value as string | number | boolean });
+  };
+  walk(PROFILE_SCHEMAS[profile.kernel], profile, '');
+  return out;
+}
