@@ -3,13 +3,8 @@
 // accessRange against per-line access().
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  AccessKind,
-  CacheHierarchy,
-  type CacheHierarchyConfig,
-  type LevelStats,
-  type MemoryStats,
-} from '../src/kernel/machine/cache.js';
+import type { CacheHierarchyConfig } from '../src/kernel/machine/cache-config.js';
+import { AccessKind, CacheHierarchy, type LevelStats, type MemoryStats } from '../src/kernel/machine/cache.js';
 
 // ---- the reference model ----------------------------------------------------------
 //
@@ -128,27 +123,15 @@ class RefHierarchy {
   }
 
   access(cpu: number, addr: number, kind: Kind): number {
-    const served = this.line(cpu, Math.floor(addr / this.lineBytes), kind);
-    if (kind === AccessKind.WriteNonTemporal) return this.config.memory.streamWriteCyclesPerLine;
-    return served < this.levels.length ? this.config.levels[served]!.hitCycles : this.config.memory.latencyCycles;
+    return this.line(cpu, Math.floor(addr / this.lineBytes), kind);
   }
 
-  accessRange(cpu: number, addr: number, bytes: number, kind: Kind): number {
-    let cycles = 0;
+  /** Lines served by each level (memory last). */
+  accessRange(cpu: number, addr: number, bytes: number, kind: Kind): number[] {
+    const served = new Array<number>(this.levels.length + 1).fill(0);
     const last = bytes === 0 ? -1 : Math.floor((addr + bytes - 1) / this.lineBytes);
-    for (let line = Math.floor(addr / this.lineBytes); line <= last; line++) {
-      const served = this.line(cpu, line, kind);
-      const m = this.config.memory;
-      cycles +=
-        kind === AccessKind.WriteNonTemporal
-          ? m.streamWriteCyclesPerLine
-          : served < this.levels.length
-            ? this.config.levels[served]!.streamCyclesPerLine
-            : kind === AccessKind.Write
-              ? m.streamWriteCyclesPerLine
-              : m.streamReadCyclesPerLine;
-    }
-    return cycles;
+    for (let line = Math.floor(addr / this.lineBytes); line <= last; line++) served[this.line(cpu, line, kind)]!++;
+    return served;
   }
 
   whereIs(cpu: number, addr: number): number {
@@ -170,8 +153,6 @@ const arbLevel = (lineBytes: number) =>
   fc.record({
     sets: fc.constantFrom(1, 2, 3, 4, 8),
     ways: fc.integer({ min: 1, max: 5 }),
-    hitCycles: fc.integer({ min: 1, max: 50 }),
-    streamCyclesPerLine: fc.integer({ min: 1, max: 9 }),
     shared: fc.boolean(),
   }).map((l) => ({ lineBytes, ...l }));
 
@@ -180,23 +161,15 @@ const arbConfig: fc.Arbitrary<CacheHierarchyConfig> = fc
     cpus: fc.integer({ min: 1, max: 3 }),
     lineBytes: fc.constantFrom(16, 64),
     n: fc.integer({ min: 1, max: 3 }),
-    memory: fc.record({
-      latencyCycles: fc.integer({ min: 60, max: 300 }),
-      streamReadCyclesPerLine: fc.integer({ min: 5, max: 20 }),
-      streamWriteCyclesPerLine: fc.integer({ min: 5, max: 30 }),
-    }),
   })
-  .chain(({ cpus, lineBytes, n, memory }) =>
+  .chain(({ cpus, lineBytes, n }) =>
     fc.array(arbLevel(lineBytes), { minLength: n, maxLength: n }).map((ls) => ({
       cpus,
-      memory,
       levels: ls.map((l, i) => ({
         name: `L${i + 1}`,
         sizeBytes: l.sets * l.ways * l.lineBytes,
         ways: l.ways,
         lineBytes: l.lineBytes,
-        hitCycles: l.hitCycles,
-        streamCyclesPerLine: l.streamCyclesPerLine,
         shared: l.shared,
       })),
     })),
@@ -264,7 +237,7 @@ function refStatsOf(r: RefHierarchy): unknown {
 const poolLines = [...Array.from({ length: 41 }, (_, i) => i), ...Array.from({ length: 7 }, (_, i) => 2 ** 40 + i * 3)];
 
 describe('CacheHierarchy against the reference model', () => {
-  it('gives the same serving level, cycles, contents and counters for random streams', () => {
+  it('gives the same serving levels, contents and counters for random streams', () => {
     fc.assert(
       fc.property(arbScenario, ({ config, ops, stampLimit }) => {
         const h = new CacheHierarchy(config, stampLimit === undefined ? {} : { stampLimit });
@@ -272,9 +245,12 @@ describe('CacheHierarchy against the reference model', () => {
         const lb = h.lineBytes;
         for (const op of ops) {
           const a = addrOf(op, lb);
-          const got = op.bytes === undefined ? h.access(op.cpu, a, op.kind) : h.accessRange(op.cpu, a, op.bytes, op.kind);
-          const want = op.bytes === undefined ? r.access(op.cpu, a, op.kind) : r.accessRange(op.cpu, a, op.bytes, op.kind);
-          expect(got).toBe(want);
+          if (op.bytes === undefined) expect(h.access(op.cpu, a, op.kind)).toBe(r.access(op.cpu, a, op.kind));
+          else {
+            const got = new Array<number>(config.levels.length + 1).fill(0);
+            h.accessRange(op.cpu, a, op.bytes, op.kind, got);
+            expect(got).toEqual(r.accessRange(op.cpu, a, op.bytes, op.kind));
+          }
           if (op.bytes !== 0) expect(h.lastServedBy).toBe(r.lastServedBy);
         }
         expect(statsOf(h)).toEqual(refStatsOf(r));
@@ -289,42 +265,7 @@ describe('CacheHierarchy against the reference model', () => {
     );
   });
 
-  it('accessRange has the same effects and counts as access() per line, costing stream cycles', () => {
-    fc.assert(
-      fc.property(arbScenario, ({ config, ops }) => {
-        const bulk = new CacheHierarchy(config);
-        const single = new CacheHierarchy(config);
-        const lb = bulk.lineBytes;
-        const m = config.memory;
-        for (const op of ops) {
-          const a = addrOf(op, lb);
-          const bytes = op.bytes ?? 1 + op.offset * 37;
-          const got = bulk.accessRange(op.cpu, a, bytes, op.kind);
-          let want = 0;
-          const last = bytes === 0 ? -1 : Math.floor((a + bytes - 1) / lb);
-          for (let line = Math.floor(a / lb); line <= last; line++) {
-            single.access(op.cpu, line * lb, op.kind);
-            const k = single.lastServedBy;
-            want +=
-              op.kind === AccessKind.WriteNonTemporal
-                ? m.streamWriteCyclesPerLine
-                : k < config.levels.length
-                  ? config.levels[k]!.streamCyclesPerLine
-                  : op.kind === AccessKind.Write
-                    ? m.streamWriteCyclesPerLine
-                    : m.streamReadCyclesPerLine;
-          }
-          expect(got).toBe(want);
-          if (bytes > 0) expect(bulk.lastServedBy).toBe(single.lastServedBy);
-        }
-        expect(statsOf(bulk)).toEqual(statsOf(single));
-        expect(snapshot(bulk, config, poolLines)).toEqual(snapshot(single, config, poolLines));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('accessRangeCounts has the same effects as accessRange and counts lines by serving level', () => {
+  it('accessRange has the same effects as access() per line and counts lines by serving level', () => {
     fc.assert(
       fc.property(arbScenario, ({ config, ops }) => {
         const counted = new CacheHierarchy(config);
@@ -335,7 +276,7 @@ describe('CacheHierarchy against the reference model', () => {
           const a = addrOf(op, lb);
           const bytes = op.bytes ?? 1 + op.offset * 37;
           const got = new Float64Array(n + 1);
-          const lines = counted.accessRangeCounts(op.cpu, a, bytes, op.kind, got);
+          const lines = counted.accessRange(op.cpu, a, bytes, op.kind, got);
           const want = new Float64Array(n + 1);
           const last = bytes === 0 ? -1 : Math.floor((a + bytes - 1) / lb);
           for (let line = Math.floor(a / lb); line <= last; line++) {
@@ -344,6 +285,7 @@ describe('CacheHierarchy against the reference model', () => {
           }
           expect(lines).toBe(bytes === 0 ? 0 : last - Math.floor(a / lb) + 1);
           expect([...got]).toEqual([...want]);
+          if (bytes > 0) expect(counted.lastServedBy).toBe(single.lastServedBy);
         }
         expect(statsOf(counted)).toEqual(statsOf(single));
         expect(snapshot(counted, config, poolLines)).toEqual(snapshot(single, config, poolLines));

@@ -1,29 +1,30 @@
 // Known answers for the data-cache model (src/kernel/machine/cache.ts).
 import { describe, expect, it } from 'vitest';
-import {
-  AccessKind,
-  CacheHierarchy,
-  validateCacheHierarchyConfig,
-  type CacheHierarchyConfig,
-  type CacheLevelConfig,
-} from '../src/kernel/machine/cache.js';
+import { validateCacheHierarchyConfig, type CacheHierarchyConfig, type CacheLevelConfig } from '../src/kernel/machine/cache-config.js';
+import { AccessKind, CacheHierarchy } from '../src/kernel/machine/cache.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const LINE = 64;
 
-function level(name: string, sizeBytes: number, ways: number, hitCycles: number, streamCyclesPerLine: number, shared: boolean): CacheLevelConfig {
-  return { name, sizeBytes, ways, lineBytes: LINE, hitCycles, streamCyclesPerLine, shared };
+function level(name: string, sizeBytes: number, ways: number, shared: boolean): CacheLevelConfig {
+  return { name, sizeBytes, ways, lineBytes: LINE, shared };
 }
 
-const L1D = level('L1D', 32 * KiB, 8, 4, 1, false);
-const L2 = level('L2', 256 * KiB, 8, 12, 2, false);
-const L3 = level('L3', 8 * MiB, 16, 40, 4, true);
-const memory = { latencyCycles: 200, streamReadCyclesPerLine: 8, streamWriteCyclesPerLine: 12 };
+const L1D = level('L1D', 32 * KiB, 8, false);
+const L2 = level('L2', 256 * KiB, 8, false);
+const L3 = level('L3', 8 * MiB, 16, true);
 
 /** Lecture-like: 32 KiB 8-way L1D and 256 KiB 8-way L2 per CPU, 8 MiB 16-way shared L3. */
 function lectureLike(cpus = 2): CacheHierarchy {
-  return new CacheHierarchy({ cpus, levels: [L1D, L2, L3], memory });
+  return new CacheHierarchy({ cpus, levels: [L1D, L2, L3] });
+}
+
+/** accessRange(): the lines of the range served by each level (memory last). */
+function range(h: CacheHierarchy, cpu: number, addr: number, bytes: number, kind: AccessKind): number[] {
+  const served = new Array<number>(h.levelCount + 1).fill(0);
+  h.accessRange(cpu, addr, bytes, kind, served);
+  return served;
 }
 
 /** Reads every line of [addr, addr+bytes) with dependent accesses; returns how many were served by each level. */
@@ -61,12 +62,12 @@ describe('CacheHierarchy: known answers', () => {
     expect(second[0]).toBe((16 * KiB) / LINE);
     expect(h.stats(0, 0)).toMatchObject({ accesses: 256, hits: 256, misses: 0, evictions: 0 });
     expect(h.stats(1).accesses).toBe(0);
-    // streaming the same way costs L1's stream cost per line
-    expect(h.accessRange(0, base, 16 * KiB, AccessKind.Read)).toBe(256 * L1D.streamCyclesPerLine);
+    // streaming the same way is served by L1 too
+    expect(range(h, 0, base, 16 * KiB, AccessKind.Read)).toEqual([256, 0, 0, 0]);
   });
 
   it('a pass over a buffer twice the L2 size (no larger level) misses on every line of the second pass (LRU)', () => {
-    const h = new CacheHierarchy({ cpus: 1, levels: [L1D, L2], memory });
+    const h = new CacheHierarchy({ cpus: 1, levels: [L1D, L2] });
     const bytes = 2 * L2.sizeBytes;
     readPass(h, 0, 0, bytes);
     h.resetStats();
@@ -75,20 +76,20 @@ describe('CacheHierarchy: known answers', () => {
     expect(second).toEqual([0, 0, lines]);
     expect(h.stats(0)).toMatchObject({ accesses: lines, hits: 0, misses: lines, evictions: lines });
     expect(h.stats(1)).toMatchObject({ accesses: lines, hits: 0, misses: lines, evictions: lines });
-    // and the streaming form gives memory's stream cost for every line
-    expect(h.accessRange(0, 0, bytes, AccessKind.Read)).toBe(lines * memory.streamReadCyclesPerLine);
+    // and the streaming form finds every line in memory too
+    expect(range(h, 0, 0, bytes, AccessKind.Read)).toEqual([0, 0, lines]);
   });
 
   it('addresses mapping to one set, more of them than ways, evict each other', () => {
     const oneLevel = (ways: number): CacheHierarchy =>
-      new CacheHierarchy({ cpus: 1, levels: [level('L1D', 4 * KiB, ways, 4, 1, false)], memory });
+      new CacheHierarchy({ cpus: 1, levels: [level('L1D', 4 * KiB, ways, false)] });
     // direct-mapped: two addresses one cache size apart share the set
     const dm = oneLevel(1);
     const a = 0x1000;
     const b = a + 4 * KiB;
     for (let round = 0; round < 4; round++) {
-      expect(dm.access(0, a, AccessKind.Read)).toBe(memory.latencyCycles);
-      expect(dm.access(0, b, AccessKind.Read)).toBe(memory.latencyCycles);
+      expect(dm.access(0, a, AccessKind.Read)).toBe(1); // memory
+      expect(dm.access(0, b, AccessKind.Read)).toBe(1);
     }
     expect(dm.stats(0)).toMatchObject({ accesses: 8, hits: 0, misses: 8, evictions: 7 });
     // 4-way: five lines of one set, cycled, always miss under LRU; four fit and then hit
@@ -111,7 +112,7 @@ describe('CacheHierarchy: known answers', () => {
       const cpu = x & 1;
       const addr = (x % (4 * MiB)) + (cpu ? 2 ** 40 : 0);
       h.access(cpu, addr, x % 5 === 0 ? AccessKind.Write : AccessKind.Read);
-      if (i % 1000 === 0) h.accessRange(cpu, addr, 64 * KiB, i % 2000 ? AccessKind.Read : AccessKind.Write);
+      if (i % 1000 === 0) range(h, cpu, addr, 64 * KiB, i % 2000 ? AccessKind.Read : AccessKind.Write);
     }
     expectCountersAddUp(h);
     const t = h.stats(0);
@@ -125,39 +126,38 @@ describe('CacheHierarchy: known answers', () => {
     const h = lectureLike();
     const flagAddr = 0xf800_0012_3440; // a kernel-ish address above 2^32
     h.access(0, flagAddr, AccessKind.Read);
-    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(L1D.hitCycles);
+    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(0);
     expect(h.lastServedBy).toBe(0);
     const src = 0x2000_0000;
     const dst = 0x4000_0000;
     const bytes = 10 * MiB;
     for (let off = 0; off < bytes; off += 4096) {
-      h.accessRange(0, src + off, 4096, AccessKind.Read);
-      h.accessRange(0, dst + off, 4096, AccessKind.Write);
+      range(h, 0, src + off, 4096, AccessKind.Read);
+      range(h, 0, dst + off, 4096, AccessKind.Write);
     }
-    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(memory.latencyCycles);
+    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(h.levelCount);
     expect(h.lastServedBy).toBe(h.levelCount);
-    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(L1D.hitCycles);
+    expect(h.access(0, flagAddr, AccessKind.Read)).toBe(0);
     expect(h.lastServedBy).toBe(0);
   });
 
   it('a copy smaller than L2 evicts the flag from L1 only', () => {
     const h = lectureLike();
     h.access(0, 0x100, AccessKind.Read);
-    h.accessRange(0, 0x10_0000, 64 * KiB, AccessKind.Read);
+    range(h, 0, 0x10_0000, 64 * KiB, AccessKind.Read);
     expect(h.whereIs(0, 0x100)).toBe(1);
-    expect(h.access(0, 0x100, AccessKind.Read)).toBe(L2.hitCycles);
+    expect(h.access(0, 0x100, AccessKind.Read)).toBe(1);
   });
 
   it('WriteNonTemporal leaves lines absent everywhere and allocates nothing', () => {
     const h = lectureLike(2);
     const buf = 0x80_0000;
-    h.accessRange(0, buf, 8 * KiB, AccessKind.Write); // present and dirty on CPU 0
-    h.accessRange(1, buf, 4 * KiB, AccessKind.Read); // and half of it on CPU 1
+    range(h, 0, buf, 8 * KiB, AccessKind.Write); // present and dirty on CPU 0
+    range(h, 1, buf, 4 * KiB, AccessKind.Read); // and half of it on CPU 1
     expect(h.whereIs(0, buf)).toBe(0);
     expect(h.whereIs(1, buf)).toBe(0);
     h.resetStats();
-    const cycles = h.accessRange(0, buf, 8 * KiB, AccessKind.WriteNonTemporal);
-    expect(cycles).toBe(128 * memory.streamWriteCyclesPerLine);
+    expect(range(h, 0, buf, 8 * KiB, AccessKind.WriteNonTemporal)).toEqual([0, 0, 0, 128]);
     expect(h.lastServedBy).toBe(h.levelCount);
     for (let a = buf; a < buf + 8 * KiB; a += LINE) {
       expect(h.whereIs(0, a)).toBe(h.levelCount);
@@ -173,14 +173,14 @@ describe('CacheHierarchy: known answers', () => {
     // the CPU 0 L1 copies were dirty (written) -> writebacks counted where they were dropped
     expect(h.stats(0, 0).writebacks).toBe(128);
     // on absent lines: nothing allocated, nothing counted but the write
-    const fresh = new CacheHierarchy({ cpus: 1, levels: [L1D], memory });
-    expect(fresh.access(0, 0x40, AccessKind.WriteNonTemporal)).toBe(memory.streamWriteCyclesPerLine);
+    const fresh = new CacheHierarchy({ cpus: 1, levels: [L1D] });
+    expect(fresh.access(0, 0x40, AccessKind.WriteNonTemporal)).toBe(1); // memory
     expect(fresh.whereIs(0, 0x40)).toBe(1);
     expect(fresh.stats(0)).toMatchObject({ accesses: 0, evictions: 0, invalidations: 0 });
   });
 
   it('write-back: a dirty line evicted from L1 marks its L2 copy dirty; evicted from the last level it goes to memory', () => {
-    const h = new CacheHierarchy({ cpus: 1, levels: [level('L1D', 1 * KiB, 1, 4, 1, false), level('L2', 4 * KiB, 1, 10, 2, false)], memory });
+    const h = new CacheHierarchy({ cpus: 1, levels: [level('L1D', 1 * KiB, 1, false), level('L2', 4 * KiB, 1, false)] });
     h.access(0, 0, AccessKind.Write);
     expect(h.lineState(0, 0, 0)).toEqual({ present: true, dirty: true });
     expect(h.lineState(1, 0, 0)).toEqual({ present: true, dirty: false });
@@ -204,20 +204,23 @@ describe('CacheHierarchy: known answers', () => {
     expect(h.whereIs(0, 0x5000)).toBe(2); // only the shared L3 copy is left for CPU 0
     expect(h.stats(0, 0).invalidations).toBe(1);
     expect(h.stats(1, 0).invalidations).toBe(1);
-    expect(h.access(0, 0x5000, AccessKind.Read)).toBe(L3.hitCycles);
+    expect(h.access(0, 0x5000, AccessKind.Read)).toBe(2); // L3
   });
 
-  it('serves each line from the level that holds it, with hit or stream costs', () => {
+  it('serves each line from the level that holds it, and counts a range line by line', () => {
     const h = lectureLike(1);
-    expect(h.access(0, 0x123, AccessKind.Read)).toBe(memory.latencyCycles);
-    expect(h.access(0, 0x100, AccessKind.Read)).toBe(L1D.hitCycles); // same 64 B line
+    expect(h.access(0, 0x123, AccessKind.Read)).toBe(h.levelCount);
+    expect(h.access(0, 0x100, AccessKind.Read)).toBe(0); // same 64 B line
     // a range straddling lines touches each overlapping line once: 0x13f..0x140 = 2 lines
     h.resetStats();
-    expect(h.accessRange(0, 0x13f, 2, AccessKind.Read)).toBe(L1D.streamCyclesPerLine + memory.streamReadCyclesPerLine);
+    expect(range(h, 0, 0x13f, 2, AccessKind.Read)).toEqual([1, 0, 0, 1]);
     expect(h.stats(0).accesses).toBe(2);
-    expect(h.accessRange(0, 0x200, 0, AccessKind.Write)).toBe(0);
+    const served = [0, 0, 0, 0];
+    expect(h.accessRange(0, 0x200, 0, AccessKind.Write, served)).toBe(0);
+    expect(served).toEqual([0, 0, 0, 0]);
     expect(h.stats(0).accesses).toBe(2);
-    expect(h.accessRange(0, 0x1000, 64, AccessKind.Write)).toBe(memory.streamWriteCyclesPerLine);
+    expect(h.accessRange(0, 0x1000, 64, AccessKind.Write, served)).toBe(1);
+    expect(served).toEqual([0, 0, 0, 1]);
   });
 
   it('handles addresses far above 2^32 (line numbers, not 32-bit masks)', () => {
@@ -227,21 +230,21 @@ describe('CacheHierarchy: known answers', () => {
     h.access(0, hi, AccessKind.Read);
     expect(h.whereIs(0, alias)).toBe(h.levelCount);
     h.access(0, alias, AccessKind.Read);
-    expect(h.access(0, hi, AccessKind.Read)).toBe(L1D.hitCycles);
-    expect(h.access(0, 2 ** 48 - 1, AccessKind.Read)).toBe(memory.latencyCycles);
+    expect(h.access(0, hi, AccessKind.Read)).toBe(0);
+    expect(h.access(0, 2 ** 48 - 1, AccessKind.Read)).toBe(h.levelCount);
     expect(h.whereIs(0, 2 ** 48 - 64)).toBe(0);
   });
 
   it('invalidateAll makes the caches cold; resetStats zeroes counters but keeps lines', () => {
     const h = lectureLike();
-    h.accessRange(0, 0, 4 * KiB, AccessKind.Write);
+    range(h, 0, 0, 4 * KiB, AccessKind.Write);
     h.resetStats();
     expect(h.stats(0)).toEqual({ accesses: 0, hits: 0, misses: 0, evictions: 0, writebacks: 0, invalidations: 0 });
     expect(h.memoryStats()).toEqual({ reads: 0, writebacks: 0, nonTemporalWrites: 0 });
     expect(h.whereIs(0, 0)).toBe(0);
     h.invalidateAll();
     expect(h.whereIs(0, 0)).toBe(h.levelCount);
-    expect(h.access(0, 0, AccessKind.Read)).toBe(memory.latencyCycles);
+    expect(h.access(0, 0, AccessKind.Read)).toBe(h.levelCount);
   });
 
   it('statsByLevel names the levels and reports per CPU and in total', () => {
@@ -260,7 +263,7 @@ describe('CacheHierarchy: known answers', () => {
 
   it('renumbering the LRU stamps does not change any decision', () => {
     const run = (stampLimit?: number): unknown[] => {
-      const h = new CacheHierarchy({ cpus: 2, levels: [level('L1D', 1 * KiB, 4, 4, 1, false), level('L2', 4 * KiB, 4, 10, 2, true)], memory }, stampLimit === undefined ? {} : { stampLimit });
+      const h = new CacheHierarchy({ cpus: 2, levels: [level('L1D', 1 * KiB, 4, false), level('L2', 4 * KiB, 4, true)] }, stampLimit === undefined ? {} : { stampLimit });
       const out: unknown[] = [];
       let x = 7;
       for (let i = 0; i < 5000; i++) {
@@ -276,7 +279,7 @@ describe('CacheHierarchy: known answers', () => {
 });
 
 describe('CacheHierarchy: configuration and argument checks', () => {
-  const good: CacheHierarchyConfig = { cpus: 2, levels: [L1D, L2, L3], memory };
+  const good: CacheHierarchyConfig = { cpus: 2, levels: [L1D, L2, L3] };
   const withLevel = (i: number, patch: Partial<CacheLevelConfig>): CacheHierarchyConfig => ({
     ...good,
     levels: good.levels.map((l, j) => (j === i ? { ...l, ...patch } : l)),
@@ -287,9 +290,9 @@ describe('CacheHierarchy: configuration and argument checks', () => {
     // 48 KiB 12-way L1D, 30 MiB 20-way L3: real parts
     expect(() => new CacheHierarchy(withLevel(0, { sizeBytes: 48 * KiB, ways: 12 }))).not.toThrow();
     const h = new CacheHierarchy(withLevel(2, { sizeBytes: 30 * MiB, ways: 20 }));
-    h.accessRange(0, 0, 1 * MiB, AccessKind.Read);
+    range(h, 0, 0, 1 * MiB, AccessKind.Read);
     // 1 MiB is larger than L2: the first 16 KiB now come from the 20-way L3
-    expect(h.accessRange(0, 0, 16 * KiB, AccessKind.Read)).toBe(256 * L3.streamCyclesPerLine);
+    expect(range(h, 0, 0, 16 * KiB, AccessKind.Read)).toEqual([0, 0, 256, 0]);
   });
 
   it.each([
@@ -298,13 +301,10 @@ describe('CacheHierarchy: configuration and argument checks', () => {
     [withLevel(0, { sizeBytes: 1000 }), /^levels\[0\]\.sizeBytes: .*sets/],
     [withLevel(0, { ways: 0 }), /^levels\[0\]\.ways: /],
     [withLevel(2, { ways: 2.5 }), /^levels\[2\]\.ways: /],
-    [withLevel(0, { hitCycles: -1 }), /^levels\[0\]\.hitCycles: /],
-    [withLevel(0, { streamCyclesPerLine: Number.NaN }), /^levels\[0\]\.streamCyclesPerLine: /],
+    [withLevel(0, { shared: 'yes' as unknown as boolean }), /^levels\[0\]\.shared: /],
     [withLevel(0, { name: '' }), /^levels\[0\]\.name: /],
     [{ ...good, cpus: 0 }, /^cpus: /],
     [{ ...good, levels: [] }, /^levels: /],
-    [{ ...good, memory: { ...memory, latencyCycles: Number.POSITIVE_INFINITY } }, /^memory\.latencyCycles: /],
-    [{ ...good, memory: { ...memory, streamWriteCyclesPerLine: -2 } }, /^memory\.streamWriteCyclesPerLine: /],
   ])('rejects a bad field (%#)', (config, message) => {
     expect(() => new CacheHierarchy(config)).toThrow(message);
   });
@@ -314,7 +314,8 @@ describe('CacheHierarchy: configuration and argument checks', () => {
     expect(() => h.access(2, 0, AccessKind.Read)).toThrow(/^cpu: /);
     expect(() => h.access(-1, 0, AccessKind.Read)).toThrow(/^cpu: /);
     expect(() => h.access(0, -64, AccessKind.Read)).toThrow(/^addr: /);
-    expect(() => h.accessRange(0, 0, -1, AccessKind.Read)).toThrow(/^bytes: /);
+    expect(() => range(h, 0, 0, -1, AccessKind.Read)).toThrow(/^bytes: /);
+    expect(() => h.accessRange(0, 0, 64, AccessKind.Read, [0, 0])).toThrow(/^served: /);
     expect(() => h.stats(3)).toThrow(/^level: /);
     expect(() => h.stats(0, 5)).toThrow(/^cpu: /);
   });

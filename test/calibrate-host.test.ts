@@ -9,11 +9,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COSTS } from '../src/costmodel/costs.js';
-import { findCompiler, measureColdWrite } from '../src/costmodel/host/cold-write-probe.js';
-import type { HostFacts } from '../src/costmodel/host/probe.js';
+import { findCompiler } from '../src/host/cc.js';
+import { measureColdWrite } from '../src/host/cold-write.js';
+import type { HostFacts } from '../src/host/facts.js';
 import { validateProfile } from '../src/costmodel/profile.js';
-import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host-base.js';
-import { effectiveLlc, fitHostProfile } from '../src/workloads/calibrate/host.js';
+import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host/base.js';
+import { effectiveLlc, fitHostProfile } from '../src/workloads/calibrate/host/fit.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'l41sim.js');
@@ -102,12 +103,35 @@ describe('calibrate host (on this machine)', () => {
 
   it('fitHostProfile puts the measured kernel text map into the profile, with its assumed hot fraction', () => {
     const data = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), 'utf8'));
-    const { raw } = fitHostProfile(data);
-    expect(raw.kernel_text.functions).toEqual(data.kernel_text.functions);
-    expect(raw.kernel_text.from).toBe(data.kernel_text.from);
-    expect(raw.kernel_text.hot_fraction).toMatchObject({ value: 0.5, unit: 'ratio', source: 'assumed' });
+    const { profile: raw } = fitHostProfile(data);
+    expect(raw.kernel_text!.functions).toEqual(data.kernel_text.functions);
+    expect(raw.kernel_text!.from).toBe(data.kernel_text.from);
+    expect(raw.kernel_text!.hot_fraction).toMatchObject({ value: 0.5, unit: 'ratio', source: 'assumed' });
     // Without a map (an unprivileged run, or a file from before maps), none.
-    expect(fitHostProfile({ ...data, kernel_text: { skipped: 'hidden' } }).raw.kernel_text).toBeUndefined();
+    expect(fitHostProfile({ ...data, kernel_text: { skipped: 'hidden' } }).profile.kernel_text).toBeUndefined();
+  });
+
+  // When a model change moves this fit, regenerate the shipped profile from its data:
+  //   l41sim calibrate host --from calibration/data/host-vm-measurements.json --out calibration/host-vm.json
+  it('--from refits recorded measurements without the machine, giving the shipped profile byte for byte', () => {
+    const out = path.join(tmp, 'refit', 'host-vm.json');
+    fs.mkdirSync(path.dirname(out));
+    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', 'host-vm.json'), 'utf8'));
+    const refit = JSON.parse(fs.readFileSync(path.join(tmp, 'refit', 'data', 'host-vm-measurements.json'), 'utf8'));
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), 'utf8'));
+    expect({ ...refit.fit, command: '' }).toEqual({ ...shipped.fit, command: '' });
+  });
+
+  it('--from refuses a file that is not host measurements, and --check with it', () => {
+    const bad = path.join(tmp, 'not-measurements.json');
+    fs.writeFileSync(bad, '{"schema":"other"}');
+    const r = cli(['calibrate', 'host', '--from', bad, '--out', path.join(tmp, 'x.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^l41sim: --from: .*not-measurements\.json is not host measurements \(schema "other"\); expected a file with schema/);
+    expect(cli(['calibrate', 'host', '--check', '--from', bad]).stderr).toMatch(/--from: cannot be used with --check/);
   });
 
   it('the cold-write probe is skipped, with the reason, when there is no C compiler', () => {

@@ -2,9 +2,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HostMeasureError, assertLinux, parseCpuinfo, parseSysSize, probeHost } from '../src/costmodel/host/probe.js';
-import { measureHost, sizeLabel, spreadOf, type PerCall } from '../src/costmodel/host/measure.js';
-import { detectChildRusageMethod, measureRealDd, parseGnuDdSize, parsePerfCsv, perfTaskClockAndFaults } from '../src/costmodel/host/realdd.js';
+import { detectChildRusageMethod } from '../src/host/child.js';
+import { HostMeasureError } from '../src/host/error.js';
+import { assertLinux, probeHost } from '../src/host/facts.js';
+import { measureRealDd, parseGnuDdSize } from '../src/host/gnu-dd.js';
+import { measureFromNode, type PerCall } from '../src/host/node-loops.js';
+import { parsePerfCsv, perfRusageOf } from '../src/host/perf.js';
+import { parseCpuinfo, parseSysSize } from '../src/host/procfs.js';
+import { sizeLabel, spreadOf } from '../src/host/stats.js';
 
 const onLinux = process.platform === 'linux';
 const tmpRoots: string[] = [];
@@ -148,11 +153,11 @@ function positive(pc: PerCall | null): void {
   }
 }
 
-describe('measureHost (tiny quick run)', () => {
+describe('measureFromNode (tiny quick run)', () => {
   it.runIf(onLinux)('measures syscalls, read/write sweeps and page faults with sane numbers', () => {
     const progress: [number, number, string][] = [];
     const sizes = [4096, 65536, 1 << 20];
-    const m = measureHost({
+    const m = measureFromNode({
       quick: true,
       sizes,
       repeats: 3,
@@ -230,10 +235,10 @@ describe('real dd', () => {
   it('parses perf stat CSV with the ns running time', () => {
     const text = '# started on Sat\n\n9.52,msec,task-clock,9518727,100.00,0.765,CPUs utilized\n2639,,minor-faults,9518727,100.00,277.243,K/sec\n';
     expect(parsePerfCsv(text)).toHaveLength(2);
-    expect(perfTaskClockAndFaults(text)).toEqual({ cpu_ns: 9518727, minflt: 2639 });
+    expect(perfRusageOf(text)).toEqual({ cpu_ns: 9518727, minflt: 2639, user_ns: 0, sys_ns: 0 });
     // running time that disagrees with the value is not trusted
-    expect(perfTaskClockAndFaults('1.00,msec,task-clock,5000000,100.00,,\n7,,minor-faults,5000000,100.00,,\n').cpu_ns).toBe(1e6);
-    expect(() => perfTaskClockAndFaults('<not supported>,,task-clock,0,100.00,,\n')).toThrow(/no task-clock/);
+    expect(perfRusageOf('1.00,msec,task-clock,5000000,100.00,,\n7,,minor-faults,5000000,100.00,,\n').cpu_ns).toBe(1e6);
+    expect(() => perfRusageOf('<not supported>,,task-clock,0,100.00,,\n')).toThrow(/no task-clock/);
   });
 
   let method: string | null = null;
@@ -265,5 +270,20 @@ describe('real dd', () => {
     if (method === 'perf-stat' && runs[0]!.syscalls !== undefined) {
       expect(runs[0]!.syscalls - runs[2]!.syscalls!).toBe(2 * 16);
     }
+  });
+});
+
+describe('the host-measurement module', () => {
+  it('is used by workloads and cli only: no kernel or cost-model module imports src/host', () => {
+    const src = path.resolve(__dirname, '..', 'src');
+    const offenders: string[] = [];
+    for (const layer of ['kernel', 'costmodel', 'events']) {
+      for (const f of fs.readdirSync(path.join(src, layer), { recursive: true }) as string[]) {
+        if (!f.endsWith('.ts')) continue;
+        const text = fs.readFileSync(path.join(src, layer, f), 'utf8');
+        if (/from '(\.\.\/)+host\//.test(text)) offenders.push(`${layer}/${f}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

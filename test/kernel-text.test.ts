@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseKallsyms, readKallsyms } from '../src/costmodel/host/kallsyms.js';
+import { parseKallsyms, readKallsyms } from '../src/host/kallsyms.js';
 import { KERNEL_TEXT_SPAN, loadProfile, validateProfile } from '../src/costmodel/profile.js';
 import { ValidationError } from '../src/errors.js';
 import { KernelMemory, REGION } from '../src/kernel/machine/layout.js';

@@ -3,7 +3,7 @@
 // guards' slow paths, faults inside read(), and strace's syscall count.
 
 import { describe, expect, it } from 'vitest';
-import type { HostFacts } from '../src/costmodel/host/probe.js';
+import type { HostFacts } from '../src/host/facts.js';
 import { validateProfile, type Profile } from '../src/costmodel/profile.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import { Mode } from '../src/kernel/cpu.js';
@@ -12,8 +12,8 @@ import type { Kernel } from '../src/kernel/kernel.js';
 import { LinuxKernelPath } from '../src/kernel/linux/path.js';
 import { AccessKind } from '../src/kernel/machine/cache.js';
 import { Errno } from '../src/kernel/vfs.js';
-import { hostBaseProfile } from '../src/workloads/calibrate/host-base.js';
-import { gnuOperands } from '../src/workloads/calibrate/host.js';
+import { hostBaseProfile } from '../src/workloads/calibrate/host/base.js';
+import { gnuOperands } from '../src/workloads/calibrate/host/rows.js';
 import { GNU_LAYOUT } from '../src/workloads/dd/gnu.js';
 import { runDd, type DdRun } from '../src/workloads/dd/run.js';
 import { UserProcess } from '../src/workloads/runtime.js';

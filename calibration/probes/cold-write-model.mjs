@@ -2,7 +2,7 @@
 //   node calibration/probes/cold-write-model.mjs [profile]   (default host-vm; needs `npm run build` or `npm ci`)
 import { readFileSync } from 'node:fs';
 import { loadProfile } from '../../dist/src/costmodel/profile.js';
-import { COLD_CALLS } from '../../dist/src/costmodel/host/cold-write-probe.js';
+import { COLD_CALLS } from '../../dist/src/host/cold-write.js';
 import { measuredColdCalls, modelledColdCalls } from '../../dist/src/workloads/calibrate/cold-write.js';
 
 const name = process.argv[2] ?? 'host-vm';

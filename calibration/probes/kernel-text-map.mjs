@@ -6,7 +6,7 @@
 // prints each fit's relative RMS and held-out error. The 00:46 measurements of
 // calibration/REPORT.md: `git show ffd5f09:calibration/data/host-vm-measurements.json`.
 import { readFileSync } from 'node:fs';
-import { fitHostProfile } from '../../dist/src/workloads/calibrate/host.js';
+import { fitHostProfile } from '../../dist/src/workloads/calibrate/host/fit.js';
 
 const root = new URL('../../', import.meta.url);
 const profile = JSON.parse(readFileSync(new URL(process.argv[2] ?? 'calibration/host-vm.json', root), 'utf8'));

@@ -7,10 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { FitError } from '../costmodel/fit.js';
-import { HostMeasureError } from '../costmodel/host/probe.js';
+import { HostMeasureError } from '../host/error.js';
 import { profilePath, validateProfile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, ValidationError } from '../errors.js';
-import { checkHost, fitHostProfile, formatCheckReport, formatFitReport, measureForCalibration, type HostFitReport, type Progress } from '../workloads/calibrate/host.js';
+import type { HostProfileDoc } from '../workloads/calibrate/host/base.js';
+import { checkHost } from '../workloads/calibrate/host/check.js';
+import { fitHostProfile, type HostFitReport } from '../workloads/calibrate/host/fit.js';
+import { measureForCalibration, type HostCalibrationData, type Progress } from '../workloads/calibrate/host/measure.js';
+import { formatCheckReport, formatFitReport } from '../workloads/calibrate/host/report.js';
 import { interruptedOr, parsePath, stopIfInterrupted } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { progressBar } from './terminal.js';
@@ -21,6 +25,7 @@ interface HostOptions {
   out?: string;
   repeats?: number;
   json?: boolean;
+  from?: string;
 }
 
 function parseRepeats(text: string): number {
@@ -39,8 +44,12 @@ export function register(program: Command): void {
     .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults, and a write(2) and a getppid(2) after a big copy (cold-write probe, needs a C compiler)')
     .addOption(new Option('--out <path>', 'profile to write (or, with --check, to check)').argParser(parsePath('--out')).default(profilePath('host')))
     .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
+    .addOption(new Option('--from <measurements>', 'fit from measurements recorded earlier (a calibration/data/*-measurements.json) instead of measuring this machine').argParser(parsePath('--from')))
     .option('--json', 'print the report as JSON')
-    .action((opts: HostOptions) => (opts.check ? check(opts) : calibrateHost(opts)));
+    .action((opts: HostOptions) => {
+      if (opts.check && opts.from) throw new UsageError('--from', 'cannot be used with --check', '--check alone (it measures real dd runs on this machine)');
+      return opts.check ? check(opts) : calibrateHost(opts);
+    });
 }
 
 /** The progress bar with the share done in per cent before the step's label. */
@@ -74,20 +83,36 @@ function sidePaths(out: string): { data: string; report: string } {
   return { data: join(dirname(out), 'data', `${stem}-measurements.json`), report: join(dirname(out), 'reports', `${stem}-fit.md`) };
 }
 
+/** Measurements recorded by an earlier calibrate host (its data file), for a refit without the machine. */
+function readMeasurements(path: string): HostCalibrationData {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UsageError('--from', `${path} is not valid JSON (${e.message})`, 'a measurements file written by calibrate host');
+    throw new UsageError('--from', `cannot read ${path} (${describeOsError(e)})`, 'a measurements file written by calibrate host');
+  }
+  const schema = (raw as { schema?: unknown } | null)?.schema;
+  if (schema !== 'l41sim/host-calibration@1') {
+    throw new UsageError('--from', `${path} is not host measurements (schema ${JSON.stringify(schema ?? null)})`, "a file with schema 'l41sim/host-calibration@1' (calibration/data/*-measurements.json)");
+  }
+  return raw as HostCalibrationData;
+}
+
 function calibrateHost(opts: HostOptions): void {
   const out = opts.out!;
   if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
   const side = sidePaths(out);
   for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
   const bar = percentBar();
-  const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}`;
-  let raw: Record<string, any>;
+  const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}${opts.from ? ` --from ${opts.from}` : ''}`;
+  let profile: HostProfileDoc;
   let report: HostFitReport;
-  let data;
+  let data: HostCalibrationData;
   try {
     const progress = interruptible(bar, 'calibrate host');
-    data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
-    ({ raw, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
+    data = opts.from ? readMeasurements(opts.from) : measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
+    ({ profile, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
   } catch (e) {
     bar.done();
     failure(e);
@@ -101,12 +126,12 @@ function calibrateHost(opts: HostOptions): void {
     );
   }
   try {
-    validateProfile(raw, raw.name);
+    validateProfile(profile, profile.name);
   } catch (e) {
     if (e instanceof ValidationError) throw new RuntimeFailure(e.path, `the fitted profile is invalid: ${e.problem}; nothing was written`, e.expected);
     throw e;
   }
-  writeFileAtomic(out, `${JSON.stringify(raw, null, 1)}\n`, '--out');
+  writeFileAtomic(out, `${JSON.stringify(profile, null, 1)}\n`, '--out');
   writeFileAtomic(side.data, `${JSON.stringify({ ...data, fit: report }, null, 1)}\n`, '--out');
   writeFileAtomic(side.report, formatFitReport(report), '--out');
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -26,3 +26,4 @@ export {
 export { Signal } from './signal.js';
 export { Channel } from './channel.js';
 export { Resource } from './resource.js';
+export { Timer } from './timer.js';

@@ -1,16 +1,24 @@
 // One modelled CPU: a time cursor that the code running on it advances by
 // charging cost terms, the mode it runs in (user, kernel, interrupt), a modelled
-// kernel call stack (what DTrace's stack() and profile-N see), and the periodic
-// clocks that interrupt whatever runs.
+// kernel call stack (what DTrace's stack() and profile-N see), the thread on it,
+// and its event timer: the periodic clocks and the callouts that interrupt
+// whatever runs.
 //
-// Why a cursor and not an event per step: a syscall is a straight-line sequence of
-// tens of steps on one CPU, and nothing else can run on that CPU in between. The
-// thread's process yields the accumulated time to the engine at its boundaries
-// (flush()), so the engine's clock and the cursor agree wherever processes meet.
-// The periodic clocks (hardclock at hz, statclock at stathz, DTrace's profile-N)
-// are strictly periodic, so the cursor finds each tick it crosses and runs the
-// interrupt there, inside whatever step was running, exactly as a real tick lands
-// in the middle of a copy. That keeps the event count per syscall at one.
+// How time flows (README.md, "How time flows", has the whole story). The engine's clock is the
+// clock of the run; each CPU is a process of the engine (./cpu-process.ts) that
+// runs the thread on it. Between two of its events a CPU runs ahead of the engine
+// on this cursor: a system call is a straight-line sequence of tens of steps on one
+// CPU, and nothing else can run on that CPU in between, so the thread hands the
+// time it spent to the engine only at its boundaries (flush()), and the engine's
+// clock and the cursor agree wherever processes meet. The one kind of engine event
+// a running CPU must honour inside a step is its own event timer (FreeBSD's
+// one-shot eventtimer, kern_clocksource.c): the next hardclock (hz), statclock
+// (stathz), DTrace profile-N tick or callout. Its times are known in advance, so
+// the cursor finds each one it crosses and runs the interrupt there, at the exact
+// picosecond inside whatever step was running, as a real tick lands in the middle
+// of a copy; the engine never sees those. While the CPU is idle the engine holds
+// its event timer (armed for the next callout; an idle CPU skips the periodic
+// ticks, as FreeBSD's does) and a wake-up from elsewhere re-arms it.
 
 import { AccessKind, type CacheHierarchy } from './machine/cache.js';
 import { REGION } from './machine/layout.js';
@@ -28,6 +36,21 @@ export interface TickCounts {
   user: number;
   system: number;
   interrupt: number;
+}
+
+/** What a CPU needs of the thread running on it (kernel/proc.ts's Thread is one). */
+export interface OnCpuThread {
+  /** statclock's tick counts: charged to whichever thread a tick interrupts. */
+  readonly ticks: TickCounts;
+}
+
+/** A function to run in interrupt context at a time of a CPU's choosing (callout(9)). */
+export type CalloutFn = (cpu: Cpu) => void;
+
+interface Callout {
+  at: number;
+  seq: number;
+  fn: CalloutFn;
 }
 
 /** What the periodic clocks do when they fire; the kernel implements it. */
@@ -53,9 +76,15 @@ export class Cpu {
   mode: Mode = Mode.User;
   /** Modelled kernel call stack, outermost first. */
   readonly stack: string[] = [];
-  /** Ticks of the thread running here. */
-  ticks: TickCounts = { user: 0, system: 0, interrupt: 0 };
+  /** The thread on this CPU (pc_curthread), or null while the CPU is idle. */
+  curthread: OnCpuThread | null = null;
+  /** Time spent idle (no thread on the CPU), ps: the cursor is busy time plus this. */
+  idlePs = 0;
   private inInterrupt = false;
+  /** Pending callouts, earliest first (ties in the order they were set). */
+  private readonly callouts: Callout[] = [];
+  private calloutSeq = 0;
+  private nextCallout = Infinity;
   private nextHard: number;
   private nextStat: number;
   private nextProf: number;
@@ -193,7 +222,7 @@ export class Cpu {
   private streamLines(addr: number, bytes: number, kind: AccessKind): void {
     const served = this.served;
     served.fill(0);
-    this.caches.accessRangeCounts(this.id, addr, bytes, kind, served);
+    this.caches.accessRange(this.id, addr, bytes, kind, served);
     const terms = kind === AccessKind.Read ? this.book.levelStreamRead : this.book.levelStreamWrite;
     for (let k = 0; k < served.length; k++) if (served[k]! > 0) this.charge(terms[k]!, served[k]);
   }
@@ -234,13 +263,39 @@ export class Cpu {
     return Math.round(this.t / 1000);
   }
 
-  /** Move the CPU to an engine time (it was idle until then). */
+  /**
+   * Move the idle CPU to an engine time: the periodic ticks in between are skipped
+   * (a tickless idle CPU), and the callouts due by then run now, in interrupt
+   * context (their cost moves the cursor on; flush() hands it to the engine).
+   */
   idleUntil(time: number): void {
     if (time > this.t) {
+      this.idlePs += time - this.t;
       this.t = time;
       this.committed = Math.round(time);
       this.skipTicksTo(time);
     }
+    if (this.nextCallout <= this.t) this.interrupt();
+  }
+
+  /** When the event timer must next fire for a callout (ps; Infinity if none is set). The periodic ticks are not included: an idle CPU skips them. */
+  get nextCalloutAt(): number {
+    return this.nextCallout;
+  }
+
+  /**
+   * callout_reset: run `fn` in interrupt context when this CPU's clock reaches
+   * `at` (ps, not before the cursor): inside whatever step is running then, or,
+   * if the CPU is idle, when the engine fires its event timer.
+   */
+  callout(at: number, fn: CalloutFn): void {
+    if (!(at >= this.t)) throw new RangeError(`cpu${this.id}: a callout must be set for a time not before the CPU's clock (${this.t} ps), got ${at}`);
+    const c: Callout = { at, seq: this.calloutSeq++, fn };
+    let i = this.callouts.length;
+    while (i > 0 && this.callouts[i - 1]!.at > at) i--;
+    this.callouts.splice(i, 0, c);
+    this.nextCallout = this.callouts[0]!.at;
+    this.nextTick = Math.min(this.nextTick, this.nextCallout);
   }
 
   private advance(dt: number): void {
@@ -258,7 +313,7 @@ export class Cpu {
     this.t = end;
   }
 
-  /** Run the clocks due at this.t; their handlers charge their own costs (time moves on). */
+  /** Run the clocks and callouts due at this.t; their handlers charge their own costs (time moves on). */
   private interrupt(): void {
     const at = this.t;
     const saved = this.mode;
@@ -266,9 +321,13 @@ export class Cpu {
     if (this.nextStat <= at) {
       // statclock samples the interrupted context (FreeBSD statclock(usermode)).
       this.nextStat += this.statPs;
-      if (saved === Mode.User) this.ticks.user++;
-      else if (saved === Mode.Interrupt) this.ticks.interrupt++;
-      else this.ticks.system++;
+      // (With no thread on the CPU there is nothing to charge: an idle CPU's ticks are skipped.)
+      const ticks = this.curthread?.ticks;
+      if (ticks !== undefined) {
+        if (saved === Mode.User) ticks.user++;
+        else if (saved === Mode.Interrupt) ticks.interrupt++;
+        else ticks.system++;
+      }
       this.clocks.statclock(this);
     }
     if (this.nextProf <= at) {
@@ -280,9 +339,17 @@ export class Cpu {
       this.mode = Mode.Interrupt;
       this.clocks.hardclock(this);
     }
+    if (this.nextCallout <= at) this.runCallouts(at);
     this.mode = saved;
     this.inInterrupt = false;
-    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf);
+    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf, this.nextCallout);
+  }
+
+  /** softclock's direct-dispatch work: each callout due at `at`, in interrupt mode, earliest first. */
+  private runCallouts(at: number): void {
+    this.mode = Mode.Interrupt;
+    while (this.callouts.length > 0 && this.callouts[0]!.at <= at) this.callouts.shift()!.fn(this);
+    this.nextCallout = this.callouts.length > 0 ? this.callouts[0]!.at : Infinity;
   }
 
   private skipTicksTo(time: number): void {
@@ -290,6 +357,6 @@ export class Cpu {
     this.nextHard = skip(this.nextHard, this.hardPs);
     this.nextStat = skip(this.nextStat, this.statPs);
     this.nextProf = skip(this.nextProf, this.profPs);
-    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf);
+    this.nextTick = Math.min(this.nextHard, this.nextStat, this.nextProf, this.nextCallout);
   }
 }

@@ -8,11 +8,13 @@
 import type { CostName } from '../costmodel/costs.js';
 import type { Profile } from '../costmodel/profile.js';
 import { deriveRng } from '../events/rng.js';
+import type { Simulation } from '../events/simulation.js';
 import { Cpu, type ClockHandler } from './cpu.js';
+import { CpuProcess, type Dispatcher } from './cpu-process.js';
 import { DTrace } from './dtrace/dtrace.js';
 import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
-import { FILEDESC, KernelMemory, REGION, PROC, SYSENT_BYTES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
+import { FILEDESC, KSTACK, KernelMemory, REGION, PROC, SYSENT, SYSENT_ENTRIES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
 import { CostBook, Usage } from './meter.js';
 import {
   KTRFAC_SYSCALL,
@@ -30,6 +32,7 @@ import {
   type Ucred,
 } from './proc.js';
 import { StepLedger } from './steps.js';
+import type { SyscallArgs } from './syscall-args.js';
 import { Errno, FileSystem, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject, VmSpace } from './vm/vmspace.js';
@@ -57,9 +60,11 @@ export interface KernelPath {
   userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void;
   /** Names of the system calls this path implements. */
   readonly syscallNames: readonly string[];
+  /** The buffer cache of a path that models storage I/O (FreeBSD's UFS); absent where none is modelled. */
+  readonly bufcache?: { uncache(vp: Vnode & { type: 'reg' }): void };
 }
 
-export type SyscallArgs = Record<string, number | string | undefined>;
+export type { SyscallArgs } from './syscall-args.js';
 
 /** One mapping of an executable image, as execve() (imgact_elf) creates it. */
 export interface ImageSegment {
@@ -90,7 +95,7 @@ export interface Globals {
   zero_region: number;
 }
 
-export class Kernel implements ClockHandler {
+export class Kernel implements ClockHandler, Dispatcher {
   readonly book: CostBook;
   readonly usage: Usage;
   readonly caches: CacheHierarchy;
@@ -116,6 +121,10 @@ export class Kernel implements ClockHandler {
   lockOps = 0;
   backgroundLockOps = 0;
   path!: KernelPath;
+  /** Each CPU's engine process, once startCpus() has run. */
+  private cpuProcesses: CpuProcess[] = [];
+  /** Threads ready to run, per CPU, in the order they became runnable. */
+  private readonly runQueues: Thread[][];
   private readonly term: Record<CostName, number>;
   private nextPid = 100;
   private ticks = 0;
@@ -134,7 +143,6 @@ export class Kernel implements ClockHandler {
     ) as Record<CostName, number>;
     this.pageBytes = m.page_bytes.value;
     this.lineBytes = m.caches[0]!.line_bytes.value;
-    const cyclesPerNs = m.clock_hz.value / 1e9;
     this.caches = new CacheHierarchy({
       cpus: m.cpus.value,
       levels: m.caches.map((c) => ({
@@ -142,15 +150,8 @@ export class Kernel implements ClockHandler {
         sizeBytes: c.size_bytes.value,
         ways: c.ways.value,
         lineBytes: c.line_bytes.value,
-        hitCycles: c.hit_cycles.value,
-        streamCyclesPerLine: c.stream_cycles_per_line.value,
         shared: c.shared,
       })),
-      memory: {
-        latencyCycles: m.memory.latency_ns.value * cyclesPerNs,
-        streamReadCyclesPerLine: m.memory.stream_read_ns_per_line.value * cyclesPerNs,
-        streamWriteCyclesPerLine: m.memory.stream_write_ns_per_line.value * cyclesPerNs,
-      },
     });
     const features = options.features;
     this.witness = features.has('witness');
@@ -168,7 +169,7 @@ export class Kernel implements ClockHandler {
       zero_region: this.phys.addr(this.phys.alloc()),
     };
     this.sysentvec = this.mem.alloc('sysent', SYSENTVEC.size);
-    this.sysent = this.mem.alloc('sysent', SYSENT_BYTES * 600);
+    this.sysent = this.mem.alloc('sysent', SYSENT.size * SYSENT_ENTRIES);
     this.cmap2 = REGION.kernelStacks - this.pageBytes;
     this.bgLockOpsPerTick = profile.kernel_config.background_lock_ops_per_tick.value;
     this.dtrace = new DTrace(this, options.scripts);
@@ -185,7 +186,29 @@ export class Kernel implements ClockHandler {
         { entries: m.tlb.entries.value, kernelPageBytes: m.tlb.kernel_page_bytes.value, walkLoads: m.tlb.walk_loads.value },
       ),
     );
+    this.runQueues = this.cpus.map(() => []);
     if (options.coldCaches) this.caches.invalidateAll();
+  }
+
+  // ---- Running threads on the engine ------------------------------------------
+
+  /** Start each CPU as a process of `sim`; each runs the threads made runnable on it. */
+  startCpus(sim: Simulation): void {
+    this.cpuProcesses = this.cpus.map((cpu) => new CpuProcess(sim, cpu, this));
+  }
+
+  /**
+   * Make `td` (its code set) runnable on its CPU at `atPs` on the waker's clock (by
+   * default its own CPU's), waking that CPU then if it is idle.
+   */
+  setrunnable(td: Thread, atPs = td.cpu.t): void {
+    this.runQueues[td.cpu.id]!.push(td);
+    this.cpuProcesses[td.cpu.id]?.wake(atPs);
+  }
+
+  /** Dispatcher: the oldest runnable thread of an idle CPU. */
+  chooseForIdle(cpu: Cpu): Thread | null {
+    return this.runQueues[cpu.id]!.shift() ?? null;
   }
 
   has(feature: Feature): boolean {
@@ -198,7 +221,7 @@ export class Kernel implements ClockHandler {
     const vmspace = new VmSpace(this.mem.alloc('vmspace', VM_MAP.size), this.pageBytes, mmapBase);
     const proc = new Proc(this.nextPid++, comm, this.mem.alloc('proc', PROC.size), vmspace, this.mem.alloc('filedesc', FILEDESC.size));
     const ucred: Ucred = { addr: this.mem.alloc('ucred', UCRED.size), cr_flags: 0 };
-    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(4 * this.pageBytes), ucred);
+    const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(KSTACK.size), ucred);
     td.cpu = this.cpus[0]!;
     this.procs.push(proc);
     this.applyFeatures(td);
@@ -432,9 +455,9 @@ export class Kernel implements ClockHandler {
     this.steps.interrupt(cpu.t - t0, false);
   }
 
-  /** The thread currently on `cpu` (one runnable thread per CPU in these workloads). */
+  /** The thread on `cpu`, unless it is idle or its process has exited (what curthread means to DTrace's execname and to the clock's posted work). */
   threadOn(cpu: Cpu): Thread | undefined {
-    for (const p of this.procs) for (const t of p.threads) if (t.cpu === cpu && p.exitStatus === null) return t;
-    return undefined;
+    const td = cpu.curthread as Thread | null;
+    return td !== null && td.proc.exitStatus === null ? td : undefined;
   }
 }

@@ -2,7 +2,8 @@
 // here, and each lives at an address inside its struct (machine/layout.ts), so a
 // guard that tests one pays a load through the cache model.
 
-import type { Cpu } from './cpu.js';
+import type { Cpu, TickCounts } from './cpu.js';
+import type { ThreadCode } from './cpu-process.js';
 import { PROC, THREAD, UCRED } from './machine/layout.js';
 import type { OpenFile } from './vfs.js';
 import type { VmSpace } from './vm/vmspace.js';
@@ -82,7 +83,12 @@ export class Thread {
   pendingHandlers = 0;
   /** DTrace thread-local (self->) variables. */
   readonly dtraceSelf = new Map<string, number>();
+  /** statclock ticks that landed while this thread ran, by mode (td_uticks, td_sticks, td_iticks). */
+  readonly ticks: TickCounts = { user: 0, system: 0, interrupt: 0 };
+  /** The CPU the thread runs on (every modelled thread is bound to one). */
   cpu!: Cpu;
+  /** The thread's code, which its CPU's engine process runs (cpu-process.ts). */
+  code!: ThreadCode;
 
   constructor(
     readonly tid: number,

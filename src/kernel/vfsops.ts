@@ -4,12 +4,9 @@
 // objects it uses, so a cold cache shows up in the syscalls that use them.
 
 import type { Kernel } from './kernel.js';
-import { FILEDESC } from './machine/layout.js';
+import { CNT, FILE, FILEDESC, KSTACK, NCBUCKET_LINES, VNODE } from './machine/layout.js';
 import type { Thread } from './proc.js';
 import { Errno, type OpenFile, type Vnode, type WalkResult } from './vfs.js';
-
-const VNODE_BYTES = 512;
-const FILE_BYTES = 128;
 
 export class VfsOps {
   private readonly vnodeAddrs = new Map<Vnode, number>();
@@ -23,13 +20,13 @@ export class VfsOps {
 
   vnodeAddr(v: Vnode): number {
     let a = this.vnodeAddrs.get(v);
-    if (a === undefined) this.vnodeAddrs.set(v, (a = this.k.mem.alloc('vnode', VNODE_BYTES)));
+    if (a === undefined) this.vnodeAddrs.set(v, (a = this.k.mem.alloc('vnode', VNODE.size)));
     return a;
   }
 
   private fileAddr(f: OpenFile): number {
     let a = this.fileAddrs.get(f);
-    if (a === undefined) this.fileAddrs.set(f, (a = this.k.mem.alloc('file', FILE_BYTES)));
+    if (a === undefined) this.fileAddrs.set(f, (a = this.k.mem.alloc('file', FILE.size)));
     return a;
   }
 
@@ -43,7 +40,7 @@ export class VfsOps {
     k.enter(td, 'namei', 4);
     try {
       k.charge(td, 'kmalloc'); // the pathname buffer (namei_zone)
-      if (pathVa >= 0) k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+      if (pathVa >= 0) k.copyin(td, td.kstack + KSTACK.copy_buf, pathVa, path.length + 1);
       else k.charge(td, 'copy_call'); // copied from an address space that is not modelled
       k.lockPair(td, this.fdTable(td) + FILEDESC.fd_sx); // cwd/root references
       let result: Vnode;
@@ -68,15 +65,16 @@ export class VfsOps {
     k.enter(td, 'lookup', 3);
     for (let i = 0; i < walk.visited; i++) {
       k.charge(td, 'namei_component');
-      k.lockPair(td, k.globals.cnt + 192 + (i % 4) * 64); // name-cache bucket lock
-      k.lockPair(td, k.globals.cnt + 448 + (i % 4) * 64); // vnode lock of the next component (vput of the last)
+      const line = (i % NCBUCKET_LINES) * 64;
+      k.lockPair(td, k.globals.cnt + CNT.ncbuckets + line); // name-cache bucket lock
+      k.lockPair(td, k.globals.cnt + CNT.lookup_vnode_locks + line); // vnode lock of the next component (vput of the last)
     }
     for (let i = 0; i < walk.mounts; i++) {
-      k.lockPair(td, k.globals.cnt + 960); // vfs_busy
+      k.lockPair(td, k.globals.cnt + CNT.vfs_busy);
       k.call(td, 'VFS_ROOT', 2, 'vop');
     }
     for (let i = 0; i < walk.devfs; i++) {
-      k.lockPair(td, k.globals.cnt + 1024); // devfs mount's dm_lock (devfs_populate_vp)
+      k.lockPair(td, k.globals.cnt + CNT.devfs_dm_lock); // devfs_populate_vp
       k.call(td, 'devfs_lookup', 2, 'vop');
     }
     k.leave(td, 'lookup');
@@ -85,14 +83,14 @@ export class VfsOps {
   /** vref(): a new holder of the vnode. */
   vref(td: Thread, v: Vnode): void {
     this.uses.set(v, (this.uses.get(v) ?? 0) + 1);
-    td.cpu.store(this.vnodeAddr(v) + 8);
+    td.cpu.store(this.vnodeAddr(v) + VNODE.v_usecount);
   }
 
   /** vrele()/vput(): drop a holder; the last one inactivates the vnode (VOP_INACTIVE, and ffs_update if its access time changed). */
   vrele(td: Thread, v: Vnode): void {
     const left = Math.max(0, (this.uses.get(v) ?? 0) - 1);
     this.uses.set(v, left);
-    td.cpu.store(this.vnodeAddr(v) + 8);
+    td.cpu.store(this.vnodeAddr(v) + VNODE.v_usecount);
     if (left > 0) return;
     this.vop(td, v, 'VOP_INACTIVE');
     if (this.accessed.delete(v)) this.vop(td, v, 'ffs_update');
@@ -107,9 +105,9 @@ export class VfsOps {
   vop(td: Thread, v: Vnode, name: string): void {
     const k = this.k;
     k.enter(td, name, 2);
-    k.lockPair(td, this.vnodeAddr(v));
+    k.lockPair(td, this.vnodeAddr(v) + VNODE.v_lock);
     k.charge(td, 'vop');
-    td.cpu.load(this.vnodeAddr(v) + 64);
+    td.cpu.load(this.vnodeAddr(v) + VNODE.v_data);
     k.leave(td, name);
   }
 

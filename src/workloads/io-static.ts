@@ -133,9 +133,8 @@ function prepareTarget(k: Kernel, o: IoStaticOptions, cold: boolean): void {
     if (o.mode !== 'create') vp = k.fs.addFile(o.path, o.totalBytes);
   }
   if (cold && vp?.type === 'reg') {
-    const path = k.path as { uncached?: WeakSet<Vnode> };
-    if (!path.uncached) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
-    path.uncached.add(vp);
+    if (!k.path.bufcache) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
+    k.path.bufcache.uncache(vp);
   }
 }
 
@@ -194,7 +193,7 @@ function buildReport(k: Kernel, u: UserProcess, o: IoStaticOptions, spec: IoStat
     storage.write_pages = wr.n;
     storage.time_ns = (rq.ps + rd.ps + wr.ps) / 1000;
   }
-  const ru = calcru(runtimePs, td.cpu.ticks, spec.profile.kernel);
+  const ru = calcru(runtimePs, td.ticks, spec.profile.kernel);
   const elapsed_s = runtimePs / 1e12;
   const all = sumCalls(k.steps.syscalls);
   let target: 'device' | 'file' = 'file';

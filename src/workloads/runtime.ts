@@ -1,11 +1,12 @@
 // The user side of a modelled process: the libc stub around each system call, user
-// code touching memory (which takes traps on untouched pages), and the engine
-// process that runs the program. A program is a generator that reads like the C
-// it models (`const fd = yield* u.sys('openat', {...})`); each action runs on the
-// thread's CPU and then hands the time it took to the engine.
+// code touching memory (which takes traps on untouched pages), and the run of a
+// program on the kernel's CPUs under the engine. A program is a generator that
+// reads like the C it models (`const fd = yield* u.sys('openat', {...})`); it is
+// its thread's code, run by the thread's CPU (kernel/cpu-process.ts), and after
+// each action it hands the time the action took to the engine.
 
 import { RuntimeFailure } from '../errors.js';
-import { MAX_SIM_TIME, Resource, SimTimeOverflowError, Simulation, SimulationBoundError, formatTime } from '../events/index.js';
+import { MAX_SIM_TIME, SimTimeOverflowError, Simulation, SimulationBoundError, formatTime } from '../events/index.js';
 import { Mode } from '../kernel/cpu.js';
 import type { Kernel, SyscallArgs } from '../kernel/kernel.js';
 import { AccessKind } from '../kernel/machine/cache.js';
@@ -158,8 +159,9 @@ export class UserProcess {
 }
 
 /**
- * Run one program to completion on CPU 0 of the kernel, under the engine. The
- * program's process holds the CPU (a Resource) for its whole life.
+ * Run one program to completion under the engine: the program is the code of the
+ * process's thread, runnable on CPU 0 from time 0; every CPU of the kernel is an
+ * engine process (idle but for this one).
  */
 export function runProgram(
   k: Kernel,
@@ -179,20 +181,15 @@ export function runProgram(
       if (interruptRequested()) throw new RunInterrupted(td.proc.comm, Math.max(0, td.cpu.t - startPs), sim.eventCount - 1);
     },
   });
-  const cpu0 = new Resource(sim, 1, 'cpu0');
-  sim.process(
-    (function* () {
-      yield cpu0.request();
-      td.cpu.idleUntil(sim.now);
-      startPs = td.cpu.t;
-      td.cpu.mode = Mode.User;
-      yield* program(u);
-      if (u.exitStatus === null) yield* u.sys('exit', { status: 0 });
-      endPs = td.cpu.t;
-      cpu0.release();
-    })(),
-    td.proc.comm,
-  );
+  td.code = (function* () {
+    startPs = td.cpu.t;
+    td.cpu.mode = Mode.User;
+    yield* program(u);
+    if (u.exitStatus === null) yield* u.sys('exit', { status: 0 });
+    endPs = td.cpu.t;
+  })();
+  k.setrunnable(td);
+  k.startCpus(sim);
   if (interruptRequested()) throw new RunInterrupted(td.proc.comm, 0, 0);
   try {
     sim.run();

@@ -6,7 +6,7 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
-import { SYSENTVEC, SYSENT_BYTES, TRAPFRAME_LINES } from '../machine/layout.js';
+import { KSTACK, SYSENT, SYSENTVEC, TRAPFRAME_LINES } from '../machine/layout.js';
 import {
   CRED_FLAG_CAPMODE,
   KTRFAC_SYSCALL,
@@ -60,7 +60,7 @@ export class FreeBSDSyscallPath {
     try {
       k.step(td, entryFn, () => {
         k.charge(td, 'syscall_entry');
-        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + i * k.lineBytes);
+        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + KSTACK.trapframe + i * k.lineBytes);
         cpu.store(k.globals.cnt); // PCPU_INC(cnt.v_syscall)
       });
       let result = 0;
@@ -90,7 +90,7 @@ export class FreeBSDSyscallPath {
         // iretq path, reloading segment registers and the FS base, as a trap does.
         k.charge(td, td.fullIret ? 'trap_exit' : 'syscall_exit');
         td.fullIret = false;
-        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.load(td.kstack + i * k.lineBytes);
+        for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.load(td.kstack + KSTACK.trapframe + i * k.lineBytes);
       });
       cpu.mode = Mode.User;
       k.steps.endSpan(cpu.t);
@@ -106,7 +106,7 @@ export class FreeBSDSyscallPath {
     const p = td.proc;
     const cpu = td.cpu;
     const traced = (p.p_flag & P_TRACED) !== 0;
-    const sysentAddr = k.sysent + callp.index * SYSENT_BYTES;
+    const sysentAddr = k.sysent + callp.index * SYSENT.size;
 
     k.step(td, 'td_pticks', () => cpu.store(td.field('td_pticks')));
     k.step(td, 'cow_refresh', () => {
@@ -154,11 +154,11 @@ export class FreeBSDSyscallPath {
     const cpu = td.cpu;
     k.step(td, 'syscall_thread_enter', () => {
       k.call(td, 'syscall_thread_enter', 1);
-      k.guard(td, sysentAddr + 40, false); // sy_thrcnt & SY_THR_STATIC: built-in entries are static
+      k.guard(td, sysentAddr + SYSENT.sy_thrcnt, false); // sy_thrcnt & SY_THR_STATIC: built-in entries are static
     });
     k.step(td, 'dtrace_entry', () => {
       if (k.guard(td, k.globals.systrace_probe_func, k.dtrace.syscallProbesEnabled)) {
-        cpu.load(sysentAddr + 24); // sy_entry
+        cpu.load(sysentAddr + SYSENT.sy_entry);
         k.dtrace.syscall(td, 'entry', name);
       }
     });
@@ -194,13 +194,13 @@ export class FreeBSDSyscallPath {
     });
     k.step(td, 'dtrace_return', () => {
       if (k.guard(td, k.globals.systrace_probe_func, k.dtrace.syscallProbesEnabled)) {
-        cpu.load(sysentAddr + 32); // sy_return
+        cpu.load(sysentAddr + SYSENT.sy_return);
         k.dtrace.syscall(td, 'return', name);
       }
     });
     k.step(td, 'syscall_thread_exit', () => {
       k.call(td, 'syscall_thread_exit', 1);
-      k.guard(td, sysentAddr + 40, false);
+      k.guard(td, sysentAddr + SYSENT.sy_thrcnt, false);
     });
     this.setRetval(td);
     if (error) throw error;
@@ -212,7 +212,7 @@ export class FreeBSDSyscallPath {
     this.k.step(td, 'sv_set_syscall_retval', () => {
       this.k.call(td, 'cpu_set_syscall_retval', 1);
       td.cpu.load(td.field('td_retval'));
-      td.cpu.store(td.kstack); // trapframe rax/r0 (and the error flag)
+      td.cpu.store(td.kstack + KSTACK.trapframe); // trapframe rax/r0 (and the error flag)
     });
   }
 
@@ -341,7 +341,7 @@ export class FreeBSDSyscallPath {
     cpu.load(k.sysentvec + SYSENTVEC.sv_fetch_syscall_args);
     k.call(td, 'cpu_fetch_syscall_args', 2);
     cpu.load(k.sysentvec + SYSENTVEC.sv_table);
-    cpu.load(sysentAddr);
+    cpu.load(sysentAddr + SYSENT.sy_narg);
     const extra = callp.nargs - REG_ARGS[k.profile.machine.isa];
     if (extra > 0) k.copyin(td, td.field('td_sa'), td.proc.vmspace.entries.find((e) => e.name === 'stack')!.end - 64, extra * 8);
     cpu.store(td.field('td_retval'));

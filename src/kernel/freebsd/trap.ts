@@ -7,7 +7,7 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
-import { TRAPFRAME_LINES, VM_OBJECT, vmPageAddr } from '../machine/layout.js';
+import { CNT, KSTACK, TRAPFRAME_LINES, VM_MAP, VM_OBJECT, VM_PAGE, vmPageAddr } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import type { MapEntry } from '../vm/vmspace.js';
 import type { FreeBSDSyscallPath } from './syscall.js';
@@ -39,7 +39,7 @@ export class FreeBSDTrapPath {
     k.enter(td, vector, 2);
     k.step(td, 'exception_entry', () => {
       k.charge(td, 'trap_entry');
-      for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + 512 + i * k.lineBytes);
+      for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + KSTACK.trap_trapframe + i * k.lineBytes);
     });
     k.step(td, fn, () => {
       k.enter(td, fn, 6);
@@ -125,7 +125,7 @@ export class FreeBSDTrapPath {
     this.pmapEnter(td, vpn, frame, write || obj.kind === 'anon');
     k.lockPair(td, obj.addr + VM_OBJECT.lock); // relock; vm_page_activate; unlock_and_deallocate
     k.lockPair(td, vmPageAddr(frame)); // vm_page_lock
-    k.lockPair(td, k.globals.cnt + 32); // page queue mutex
+    k.lockPair(td, k.globals.cnt + CNT.vm_pagequeue_mtx);
     this.vmMapLookupDone(td, vm.addr);
     k.lockPair(td, obj.addr + VM_OBJECT.lock); // vm_object_deallocate
     k.charge(td, 'vm_object_op');
@@ -142,7 +142,7 @@ export class FreeBSDTrapPath {
     k.enter(td, 'vm_map_lookup', 3);
     k.lockOp(td, vm.addr); // vm_map_lock_read
     k.charge(td, 'call'); // the map's hint is the faulting entry: no tree walk
-    td.cpu.load(vm.addr + 128); // hint / entry
+    td.cpu.load(vm.addr + VM_MAP.hint); // the hint, and the entry it names
     const entry = vm.lookup(va);
     if (!entry) throw new Error(`fault at unmapped address 0x${va.toString(16)} (the modelled program is wrong)`);
     if (!entry.object) {
@@ -168,7 +168,7 @@ export class FreeBSDTrapPath {
   private vmPageAlloc(td: Thread): number {
     const k = this.k;
     k.enter(td, 'vm_page_alloc', 3);
-    k.lockPair(td, k.globals.cnt + 64); // vm_page_queue_free_mtx (reservations too)
+    k.lockPair(td, k.globals.cnt + CNT.vm_page_queue_free_mtx); // (reservations too)
     k.charge(td, 'page_alloc');
     const frame = k.phys.alloc();
     td.cpu.store(vmPageAddr(frame));
@@ -181,7 +181,7 @@ export class FreeBSDTrapPath {
     const k = this.k;
     const amd64 = k.profile.machine.isa !== 'armv7';
     if (!amd64) {
-      k.lockPair(td, k.globals.cnt + 96); // per-CPU CMAP mutex
+      k.lockPair(td, k.globals.cnt + CNT.cmap_mtx);
       k.charge(td, 'pmap_enter'); // temporary kernel PTE and its TLB flush
     }
     k.enter(td, 'pagezero', 2);
@@ -194,10 +194,10 @@ export class FreeBSDTrapPath {
     const k = this.k;
     const vm = td.proc.vmspace;
     k.enter(td, 'pmap_enter', 4);
-    k.lockPair(td, k.globals.cnt + 128); // pvh_global_lock
-    k.lockPair(td, vm.addr + 256); // PMAP_LOCK
-    k.lockPair(td, vmPageAddr(frame) + 64); // pv list lock
-    k.lockPair(td, k.globals.cnt + 160); // pv chunk mutex (get_pv_entry)
+    k.lockPair(td, k.globals.cnt + CNT.pvh_global_lock);
+    k.lockPair(td, vm.addr + VM_MAP.pmap); // PMAP_LOCK
+    k.lockPair(td, vmPageAddr(frame) + VM_PAGE.pv_lock);
+    k.lockPair(td, k.globals.cnt + CNT.pv_chunks_mutex); // get_pv_entry
     const pt = this.ptPage(td, vpn);
     k.call(td, 'PHYS_TO_VM_PAGE', 1);
     td.cpu.store(this.pteAddr(pt, vpn));
@@ -226,8 +226,8 @@ export class FreeBSDTrapPath {
     const k = this.k;
     if (pages.length === 0) return;
     k.enter(td, 'pmap_enter_object', 3);
-    k.lockPair(td, k.globals.cnt + 128);
-    k.lockPair(td, td.proc.vmspace.addr + 256);
+    k.lockPair(td, k.globals.cnt + CNT.pvh_global_lock);
+    k.lockPair(td, td.proc.vmspace.addr + VM_MAP.pmap); // PMAP_LOCK
     for (const [vpn, frame] of pages) {
       const pt = this.ptPage(td, vpn);
       td.cpu.store(this.pteAddr(pt, vpn));

@@ -11,6 +11,7 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
+import { KSTACK } from '../machine/layout.js';
 import { ProcessExited, type Thread } from '../proc.js';
 import { Errno } from '../vfs.js';
 import {
@@ -212,7 +213,7 @@ export class LinuxSyscallPath {
       k.enter(td, 'handle_signal', 4);
       k.charge(td, 'signal_deliver');
       const stack = p.vmspace.entries.find((e) => e.name === 'stack');
-      if (stack) k.copyout(td, stack.end - RT_SIGFRAME_BYTES - 4096, td.kstack, RT_SIGFRAME_BYTES);
+      if (stack) k.copyout(td, stack.end - RT_SIGFRAME_BYTES - 4096, td.kstack + KSTACK.trapframe, RT_SIGFRAME_BYTES);
       td.pendingHandlers++;
       k.leave(td, 'handle_signal');
     }
@@ -229,8 +230,8 @@ export class LinuxSyscallPath {
     if (k.guard(td, t.field('rseq'), t.rseq !== 0)) {
       // __rseq_handle_notify_resume(): read rseq_cs, store cpu_id_start/cpu_id/node_id/mm_cid.
       k.enter(td, '__rseq_handle_notify_resume', 3);
-      k.copyin(td, td.kstack + 2048, t.rseq, RSEQ_BYTES);
-      k.copyout(td, t.rseq, td.kstack + 2048, RSEQ_BYTES);
+      k.copyin(td, td.kstack + KSTACK.rseq_buf, t.rseq, RSEQ_BYTES);
+      k.copyout(td, t.rseq, td.kstack + KSTACK.rseq_buf, RSEQ_BYTES);
       k.leave(td, '__rseq_handle_notify_resume');
     }
     k.charge(td, 'call', 2); // mem_cgroup_handle_over_high, blkcg_maybe_throttle_current

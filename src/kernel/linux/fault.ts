@@ -11,11 +11,12 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
+import { VM_OBJECT } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import type { MapEntry } from '../vm/vmspace.js';
 import type { LinuxSyscallPath } from './entry.js';
 import type { LinuxMmOps } from './mm.js';
-import { VMA, type LinuxTask } from './task.js';
+import { MEMCG, VMA, type LinuxTask } from './task.js';
 
 /** fault_around_bytes: a read fault on a file mapping maps the cached pages of this aligned window. */
 const FAULT_AROUND_BYTES = 64 * 1024;
@@ -45,7 +46,7 @@ export class LinuxFaultPath {
         k.charge(td, 'mitigation_entry');
         for (let i = 0; i < 3; i++) cpu.store(t.ptRegs(i));
       } else {
-        for (let i = 0; i < 3; i++) cpu.store(t.ptRegs(i) - 1024);
+        for (let i = 0; i < 3; i++) cpu.store(t.nestedPtRegs(i));
       }
     });
     k.step(td, 'exc_page_fault', () => {
@@ -112,7 +113,7 @@ export class LinuxFaultPath {
     const vpn = Math.floor(va / pg);
     k.enter(td, 'handle_mm_fault', 3);
     cpu.store(this.mm.globals.vmstat); // count_vm_event(PGFAULT)
-    cpu.store(this.mm.globals.memcg + 32); // count_memcg_event_mm(PGFAULT)
+    cpu.store(this.mm.globals.memcg + MEMCG.events); // count_memcg_event_mm(PGFAULT)
     // __handle_mm_fault(): walk PGD, P4D, PUD, PMD (THP only with VM_HUGEPAGE under "madvise": no),
     // allocating the PTE page of a new 2 MiB span.
     cpu.load(t.mmField('pgd'));
@@ -185,9 +186,9 @@ export class LinuxFaultPath {
   private memcgCharge(td: Thread): void {
     const k = this.k;
     k.enter(td, 'charge_memcg', 2);
-    td.cpu.load(this.mm.globals.memcg);
+    td.cpu.load(this.mm.globals.memcg + MEMCG.stock);
     k.charge(td, 'memcg_charge');
-    td.cpu.store(this.mm.globals.memcg + 64);
+    td.cpu.store(this.mm.globals.memcg + MEMCG.page_counter);
     k.leave(td, 'charge_memcg');
   }
 
@@ -294,7 +295,7 @@ export class LinuxFaultPath {
       k.phys.firstTouch(frame);
       obj.pages.set(pindex, frame);
     }
-    td.cpu.load(obj.addr + 128); // filemap_get_entry: the xarray
+    td.cpu.load(obj.addr + VM_OBJECT.rtree); // filemap_get_entry: the mapping's xarray (i_pages)
     return frame;
   }
 }

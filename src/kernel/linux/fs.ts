@@ -10,17 +10,19 @@
 // with VOP_CLOSE/vrele; Linux does neither, so this layer has its own lookup and close
 // and shares only the file-system tree (../vfs.ts) and VfsOps' inode addresses.
 
-import type { Kernel, SyscallArgs } from '../kernel.js';
+import type { Kernel } from '../kernel.js';
+import { num, str, type SyscallArgs } from '../syscall-args.js';
 import { AccessKind } from '../machine/cache.js';
+import { KSTACK, VM_OBJECT } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import { Errno, FileSystem, type OpenFile, type Vnode } from '../vfs.js';
 import type { VfsOps } from '../vfsops.js';
 import type { TaskWorkRunner } from './entry.js';
-import { num, str } from './mm.js';
-import { FILE, FILES, TIF_NOTIFY_RESUME, TIF_SIGPENDING, type LinuxTask } from './task.js';
+import { DENTRY_HASH_LINES, DENTRY_INODE, FILE, FILES, LINUX_GLOBALS, TIF_NOTIFY_RESUME, TIF_SIGPENDING, type LinuxTask } from './task.js';
 
 /** struct stat as cp_new_stat() copies it out. */
-const STAT_BYTES = 144;
+/** struct stat on x86-64. */
+export const STAT_BYTES = 144;
 
 export class LinuxFiles implements TaskWorkRunner {
   private readonly fileAddrs = new Map<OpenFile, number>();
@@ -55,7 +57,7 @@ export class LinuxFiles implements TaskWorkRunner {
     const k = this.k;
     k.enter(td, 'getname_flags', 2);
     k.charge(td, 'kmalloc');
-    if (pathVa >= 0) k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+    if (pathVa >= 0) k.copyin(td, td.kstack + KSTACK.copy_buf, pathVa, path.length + 1);
     k.leave(td, 'getname_flags');
   }
 
@@ -83,9 +85,9 @@ export class LinuxFiles implements TaskWorkRunner {
     } finally {
       for (let i = 0; i < Math.max(visited, 1); i++) {
         k.charge(td, 'namei_component'); // hash_name, lookup_fast -> __d_lookup_rcu, may_lookup
-        td.cpu.load(k.globals.cnt + 512 + (i % 8) * 64); // the dentry hash chain
+        td.cpu.load(k.globals.cnt + LINUX_GLOBALS.dentry_hashtable + (i % DENTRY_HASH_LINES) * 64); // the dentry hash chain
       }
-      k.lockOp(td, k.globals.cnt + 1024); // legitimize_path / terminate_walk: the final dentry's lockref
+      k.lockOp(td, k.globals.cnt + LINUX_GLOBALS.dentry_lockref); // legitimize_path / terminate_walk
       k.leave(td, 'link_path_walk');
     }
   }
@@ -156,7 +158,7 @@ export class LinuxFiles implements TaskWorkRunner {
     td.cpu.load(this.fileAddr(file) + FILE.f_op);
     k.charge(td, 'call', 2); // fsnotify_close, locks_remove_file
     k.call(td, 'release', 1, 'vop'); // ->release, through a retpoline
-    k.lockOp(td, this.vfs.vnodeAddr(file.vnode)); // dput: the dentry's lockref
+    k.lockOp(td, this.vfs.vnodeAddr(file.vnode) + DENTRY_INODE.lock); // dput: the dentry's lockref
     k.charge(td, 'kmalloc'); // file_free
     k.leave(td, '__fput');
   }
@@ -236,7 +238,7 @@ export class LinuxFiles implements TaskWorkRunner {
         parts.pop();
         const dir = this.lookup(td, '/' + parts.join('/'));
         if (dir.type !== 'dir') throw new Errno('ENOTDIR', path);
-        k.lockPair(td, this.vfs.vnodeAddr(dir));
+        k.lockPair(td, this.vfs.vnodeAddr(dir) + DENTRY_INODE.lock);
         try {
           vp = k.fs.walk(path).vnode;
         } catch (e) {
@@ -261,7 +263,7 @@ export class LinuxFiles implements TaskWorkRunner {
       k.call(td, 'handle_truncate', 2, 'vop');
       vp.size = 0;
     }
-    td.cpu.load(this.vfs.vnodeAddr(vp) + 64); // the inode
+    td.cpu.load(this.vfs.vnodeAddr(vp) + DENTRY_INODE.inode);
     k.leave(td, 'path_openat');
     const file: OpenFile = { vnode: vp, readable, writable, offset: 0 };
     td.cpu.store(this.fileAddr(file));
@@ -290,12 +292,12 @@ export class LinuxFiles implements TaskWorkRunner {
     const file = this.fdget(td, fd);
     k.enter(td, 'vfs_getattr', 2);
     k.charge(td, 'call', 2);
-    td.cpu.load(this.vfs.vnodeAddr(file.vnode) + 64);
-    td.cpu.load(this.vfs.vnodeAddr(file.vnode) + 128);
+    td.cpu.load(this.vfs.vnodeAddr(file.vnode) + DENTRY_INODE.inode);
+    td.cpu.load(this.vfs.vnodeAddr(file.vnode) + DENTRY_INODE.inode_attrs);
     k.leave(td, 'vfs_getattr');
     k.enter(td, 'cp_new_stat', 1);
     k.charge(td, 'call');
-    k.copyout(td, sbVa, td.kstack + 1024, STAT_BYTES);
+    k.copyout(td, sbVa, td.kstack + KSTACK.copy_buf, STAT_BYTES);
     k.leave(td, 'cp_new_stat');
     return 0;
   }
@@ -400,7 +402,7 @@ export class LinuxFiles implements TaskWorkRunner {
       const off = pos + done;
       const inPage = Math.min(n - done, k.pageBytes - (off % k.pageBytes));
       const frame = this.k.filePage(vp, Math.floor(off / k.pageBytes));
-      td.cpu.load(vp.object.addr + 128); // filemap_get_read_batch: the xarray
+      td.cpu.load(vp.object.addr + VM_OBJECT.rtree); // filemap_get_read_batch: the mapping's xarray (i_pages)
       k.copyout(td, buf + done, k.phys.addr(frame) + (off % k.pageBytes), inPage);
       done += inPage;
     }
@@ -439,7 +441,7 @@ export class LinuxFiles implements TaskWorkRunner {
   private performWrite(td: Thread, file: OpenFile, vp: Vnode & { type: 'reg' }, buf: number, len: number): void {
     const k = this.k;
     k.enter(td, 'generic_perform_write', 3);
-    k.lockPair(td, this.vfs.vnodeAddr(vp)); // inode_lock
+    k.lockPair(td, this.vfs.vnodeAddr(vp) + DENTRY_INODE.lock); // inode_lock
     let done = 0;
     while (done < len) {
       const off = file.offset + done;

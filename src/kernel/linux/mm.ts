@@ -5,27 +5,16 @@
 // the mmap_lock, maple-tree stores, vm_area_struct allocations, one PTE clear and
 // rmap update per mapped page, one free per private page, the TLB flush.
 
-import type { Kernel, SyscallArgs } from '../kernel.js';
+import type { Kernel } from '../kernel.js';
+import { num, str, type SyscallArgs } from '../syscall-args.js';
 import { vmPageAddr } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import { Errno, type Vnode } from '../vfs.js';
 import type { MapEntry, Prot } from '../vm/vmspace.js';
-import { MM, VMA, type LinuxMm, type LinuxTask } from './task.js';
+import { MM, PTDESC, VMA, type LinuxMm, type LinuxTask } from './task.js';
 
 /** Span of one page-table page (512 PTEs of 4 KiB pages). */
 export const PT_SPAN_BYTES = 2 * 1024 * 1024;
-
-export function num(a: SyscallArgs, key: string): number {
-  const v = a[key];
-  if (typeof v !== 'number') throw new Error(`syscall argument ${key} missing`);
-  return v;
-}
-
-export function str(a: SyscallArgs, key: string): string {
-  const v = a[key];
-  if (typeof v !== 'string') throw new Error(`syscall argument ${key} missing`);
-  return v;
-}
 
 /** Per-CPU and global lines the allocator and memcg touch. */
 export interface MmGlobals {
@@ -111,7 +100,7 @@ export class LinuxMmOps {
 
   /** The PTE page's split lock (a spinlock in its struct ptdesc). */
   ptlAddr(pt: number): number {
-    return vmPageAddr(pt) + 40;
+    return vmPageAddr(pt) + PTDESC.ptl;
   }
 
   /** Map `frame` at `vpn` in the model's pmap. */

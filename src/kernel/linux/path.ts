@@ -5,17 +5,21 @@
 // signal. Each body charges what the call does, through ./fs.ts and ./mm.ts.
 
 import { checkFeatures } from '../features.js';
-import type { ExecImage, Kernel, KernelPath, SyscallArgs } from '../kernel.js';
+import type { ExecImage, Kernel, KernelPath } from '../kernel.js';
+import { num, str, type SyscallArgs } from '../syscall-args.js';
 import { AccessKind } from '../machine/cache.js';
+import { KSTACK } from '../machine/layout.js';
 import { ProcessExited, type Thread } from '../proc.js';
 import { Errno, type OpenFile } from '../vfs.js';
 import { VfsOps } from '../vfsops.js';
 import type { MapEntry } from '../vm/vmspace.js';
 import { LinuxSyscallPath } from './entry.js';
 import { LinuxFaultPath } from './fault.js';
-import { LinuxFiles } from './fs.js';
-import { LinuxMmOps, num, str } from './mm.js';
+import { LinuxFiles, STAT_BYTES } from './fs.js';
+import { LinuxMmOps } from './mm.js';
 import {
+  FUTEX_HASH_LINES,
+  LINUX_GLOBALS,
   LinuxTask,
   SYSCALL_WORK_SECCOMP,
   SYSCALL_WORK_SYSCALL_AUDIT,
@@ -135,16 +139,16 @@ export class LinuxKernelPath implements KernelPath {
       rt_sigaction: (td, a) => this.rtSigaction(td, a),
       rt_sigprocmask: (td, a) => {
         const set = num(a, 'setVa');
-        if (set) k.copyin(td, td.kstack + 1024, set, SIGSET_BYTES);
+        if (set) k.copyin(td, td.kstack + KSTACK.copy_buf, set, SIGSET_BYTES);
         k.lockPair(td, this.task(td).signalAddr); // siglock
         k.charge(td, 'sig_op');
         const oset = num(a, 'osetVa');
-        if (oset) k.copyout(td, oset, td.kstack + 1024, SIGSET_BYTES);
+        if (oset) k.copyout(td, oset, td.kstack + KSTACK.copy_buf, SIGSET_BYTES);
         return 0;
       },
       rt_sigreturn: (td, a) => {
         // restore_sigcontext from the rt_sigframe, the signal mask under siglock, the FPU state (XRSTOR).
-        k.copyin(td, td.kstack + 1024, num(a, 'ucVa'), UCONTEXT_BYTES);
+        k.copyin(td, td.kstack + KSTACK.copy_buf, num(a, 'ucVa'), UCONTEXT_BYTES);
         k.lockPair(td, this.task(td).signalAddr);
         k.call(td, 'restore_sigcontext', 3, 'call', 6);
         return 0;
@@ -168,7 +172,7 @@ export class LinuxKernelPath implements KernelPath {
         const t = this.task(td);
         const addr = num(a, 'addr');
         if (num(a, 'len') < 32 || addr % 32 !== 0 || t.rseq !== 0) throw new Errno('EINVAL');
-        k.copyin(td, td.kstack + 2048, addr, 32); // rseq_reset_rseq_cpu_node_id: get/put_user on the area
+        k.copyin(td, td.kstack + KSTACK.rseq_buf, addr, 32); // rseq_reset_rseq_cpu_node_id: get/put_user on the area
         t.rseq = addr;
         td.cpu.store(t.field('rseq'));
         t.flags |= TIF_NOTIFY_RESUME; // rseq_set_notify_resume(): the first update runs on the way out
@@ -178,11 +182,11 @@ export class LinuxKernelPath implements KernelPath {
       prlimit64: (td, a) => {
         if (num(a, 'pid') !== 0) throw new Errno('EINVAL');
         const newVa = num(a, 'newVa');
-        if (newVa) k.copyin(td, td.kstack + 1024, newVa, RLIMIT_BYTES);
+        if (newVa) k.copyin(td, td.kstack + KSTACK.copy_buf, newVa, RLIMIT_BYTES);
         k.lockPair(td, this.task(td).signalAddr + 128); // task_lock(tsk->group_leader)
         td.cpu.load(this.task(td).signalAddr + 256); // signal->rlim[resource]
         const oldVa = num(a, 'oldVa');
-        if (oldVa) k.copyout(td, oldVa, td.kstack + 1024, RLIMIT_BYTES);
+        if (oldVa) k.copyout(td, oldVa, td.kstack + KSTACK.copy_buf, RLIMIT_BYTES);
         return 0;
       },
       getrandom: (td, a) => {
@@ -190,7 +194,7 @@ export class LinuxKernelPath implements KernelPath {
         // get_random_bytes_user(): the per-CPU batched ChaCha20 key, one block per 64 bytes.
         k.enter(td, 'get_random_bytes_user', 2);
         k.charge(td, 'call', 4 + 4 * Math.ceil(len / 64));
-        k.copyout(td, num(a, 'bufVa'), td.kstack + 1024, len);
+        k.copyout(td, num(a, 'bufVa'), td.kstack + KSTACK.copy_buf, len);
         k.leave(td, 'get_random_bytes_user');
         return len;
       },
@@ -201,7 +205,7 @@ export class LinuxKernelPath implements KernelPath {
         // futex_wake(): get_futex_key (private: mm and address), the hash bucket: no waiters.
         k.enter(td, 'futex_wake', 2);
         k.charge(td, 'call', 2);
-        td.cpu.load(k.globals.cnt + 1536 + (uaddr % 16) * 64);
+        td.cpu.load(k.globals.cnt + LINUX_GLOBALS.futex_queues + (uaddr % FUTEX_HASH_LINES) * 64); // the hash bucket
         k.leave(td, 'futex_wake');
         return 0;
       },
@@ -263,10 +267,10 @@ export class LinuxKernelPath implements KernelPath {
     if (path === '') return this.files.fstat(td, num(a, 'fd'), num(a, 'sbVa'));
     const k = this.k;
     k.charge(td, 'kmalloc');
-    k.copyin(td, td.kstack + 1024, num(a, 'pathVa'), path.length + 1);
+    k.copyin(td, td.kstack + KSTACK.copy_buf, num(a, 'pathVa'), path.length + 1);
     this.files.lookup(td, path);
     k.charge(td, 'call', 3); // vfs_getattr, cp_new_stat
-    k.copyout(td, num(a, 'sbVa'), td.kstack + 1024, 144);
+    k.copyout(td, num(a, 'sbVa'), td.kstack + KSTACK.copy_buf, STAT_BYTES);
     k.charge(td, 'kmalloc');
     return 0;
   }
@@ -309,13 +313,13 @@ export class LinuxKernelPath implements KernelPath {
     const act = num(a, 'actVa');
     if (num(a, 'sigsetsize') !== SIGSET_BYTES) throw new Errno('EINVAL');
     if (sig < 1 || sig > 64 || (act !== 0 && (sig === SIGKILL || sig === SIGSTOP))) throw new Errno('EINVAL');
-    if (act) k.copyin(td, td.kstack + 1024, act, SIGACTION_BYTES);
+    if (act) k.copyin(td, td.kstack + KSTACK.copy_buf, act, SIGACTION_BYTES);
     // do_sigaction() under spin_lock_irq(&current->sighand->siglock).
     k.lockPair(td, this.task(td).signalAddr);
     k.charge(td, 'sig_op');
     if (act) td.proc.sigactions.set(sig, 'handler');
     const oact = num(a, 'oactVa');
-    if (oact) k.copyout(td, oact, td.kstack + 1024, SIGACTION_BYTES);
+    if (oact) k.copyout(td, oact, td.kstack + KSTACK.copy_buf, SIGACTION_BYTES);
     return 0;
   }
 
@@ -332,7 +336,7 @@ export class LinuxKernelPath implements KernelPath {
     const vm = td.proc.vmspace;
     const pg = k.pageBytes;
     k.charge(td, 'kmalloc'); // getname
-    if (pathVa >= 0) k.copyin(td, td.kstack + 1024, pathVa, path.length + 1);
+    if (pathVa >= 0) k.copyin(td, td.kstack + KSTACK.copy_buf, pathVa, path.length + 1);
     const vp = this.files.lookup(td, path);
     const image: ExecImage | undefined = k.images.get(path);
     if (vp.type !== 'reg') throw new Errno(vp.type === 'dir' ? 'EISDIR' : 'EINVAL', path);
@@ -403,8 +407,8 @@ export class LinuxKernelPath implements KernelPath {
     td.cpu.store(t.mmField('brk'));
     // copy_strings of argv and envp, then create_elf_tables: argc, the pointers and the auxv.
     if (stack) {
-      k.copyout(td, stack.end - image.stringsBytes, td.kstack + 1024, image.stringsBytes);
-      k.copyout(td, stack.end - image.stringsBytes - 512, td.kstack + 1024, 512);
+      k.copyout(td, stack.end - image.stringsBytes, td.kstack + KSTACK.copy_buf, image.stringsBytes);
+      k.copyout(td, stack.end - image.stringsBytes - 512, td.kstack + KSTACK.copy_buf, 512);
     }
     k.call(td, 'start_thread', 1);
     k.leave(td, 'bprm_execve');
@@ -423,7 +427,7 @@ export class LinuxKernelPath implements KernelPath {
     this.mappedFiles.clear();
     this.files.exitFiles(td, t);
     k.charge(td, 'call', 2); // exit_fs, exit_task_namespaces
-    k.lockPair(td, k.globals.cnt + 2048); // exit_notify: tasklist_lock
+    k.lockPair(td, k.globals.cnt + LINUX_GLOBALS.tasklist_lock); // exit_notify
     k.charge(td, 'call', 2); // do_notify_parent: SIGCHLD
     td.proc.exitStatus = status;
     k.leave(td, 'do_exit');

@@ -5,6 +5,7 @@
 // about which fields share a 64-byte line, which is what the cache model needs.
 
 import type { Kernel } from '../kernel.js';
+import { KSTACK } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import type { OpenFile } from '../vfs.js';
 
@@ -52,6 +53,35 @@ export const VMA = { size: 192, vm_start: 0, vm_flags: 32, vm_lock: 48, anon_vma
 export const FILE = { size: 256, f_mode: 0, f_op: 40, f_pos: 64, f_count: 56, f_path: 16 } as const;
 /** pt_regs: 21 quadwords at the top of the kernel stack (3 lines). */
 export const PT_REGS_BYTES = 168;
+const PT_REGS_LINES = 3;
+/** How far below the syscall's pt_regs a kernel-mode exception's frame lands (the syscall's own C frames in between). */
+const NESTED_FRAME_DEPTH = 1024;
+/**
+ * The model's vnode object as the Linux path uses it (VfsOps allocates one per
+ * file): the dentry, whose lockref shares the first line with the inode's lock
+ * (i_rwsem), then the inode's lines that generic_fillattr and the read path read.
+ */
+export const DENTRY_INODE = { lock: 0, inode: 64, inode_attrs: 128 } as const;
+/** struct ptdesc (the PTE page's struct page): its split page-table lock. */
+export const PTDESC = { ptl: 40 } as const;
+/** The memory cgroup's lines (MmGlobals.memcg): the per-CPU charge stock, the event counters, the page counter charged. */
+export const MEMCG = { stock: 0, events: 32, page_counter: 64 } as const;
+/**
+ * The global hash tables and locks the Linux path touches, laid out from the
+ * kernel's global block (Globals.cnt; FreeBSD's names for the lines before 512 are
+ * machine/layout.ts's CNT): byte offsets from it.
+ */
+export const LINUX_GLOBALS = {
+  /** dentry_hashtable: DENTRY_HASH_LINES lines, one per component looked up (modulo). */
+  dentry_hashtable: 512,
+  /** The final dentry's lockref (legitimize_path / terminate_walk). */
+  dentry_lockref: 1024,
+  /** futex_queues: FUTEX_HASH_LINES lines, hashed by the futex's address. */
+  futex_queues: 1536,
+  tasklist_lock: 2048,
+} as const;
+export const DENTRY_HASH_LINES = 8;
+export const FUTEX_HASH_LINES = 16;
 
 // thread_info.flags (TIF_*), x86 bit numbers.
 export const TIF_NOTIFY_RESUME = 1 << 1;
@@ -155,6 +185,11 @@ export class LinuxTask {
 
   /** pt_regs at the top of the 16 KiB kernel stack: line `i` of the frame (0..2). */
   ptRegs(i: number): number {
-    return this.td.kstack + 4 * 4096 - 3 * 64 + i * 64;
+    return this.td.kstack + KSTACK.size - PT_REGS_LINES * 64 + i * 64;
+  }
+
+  /** The pt_regs of an exception taken in kernel mode (a fault inside copy_to_user), pushed on the stack in use: 1 KiB below the syscall's. */
+  nestedPtRegs(i: number): number {
+    return this.ptRegs(i) - NESTED_FRAME_DEPTH;
   }
 }

@@ -25,21 +25,23 @@
 //   outer copies keep their own dirty bits. Evicting a dirty line counts a writeback
 //   at the evicting level and marks the line dirty in the nearest outer level that
 //   still holds it (without touching its LRU state or counting an access there); if
-//   none does, it counts a writeback to memory (memoryStats()). Writebacks cost no
-//   cycles in access(): write buffers absorb them for dependent loads, and for
-//   streaming writes the memory stream-write cost per line already accounts for the
-//   bandwidth the eventual writeback uses.
+//   none does, it counts a writeback to memory (memoryStats()). Writebacks are not
+//   priced: write buffers absorb them for dependent loads, and for streaming writes
+//   the memory stream-write cost per line already accounts for the bandwidth the
+//   eventual writeback uses.
 // - Coherence (cpus > 1): a Write invalidates the line in the other CPUs' private
 //   levels (write-invalidate, as MESI does); a dirty copy invalidated that way counts
 //   a writeback at its level (its data goes to the writer) and nothing else. Reads
-//   share freely. No cycles are charged for the invalidation itself.
+//   share freely. The invalidation itself is not priced.
 // - Non-temporal writes (AccessKind.WriteNonTemporal, amd64's movnti in pagezero):
 //   not a cache lookup. The line is invalidated at every level and in every CPU's
 //   private levels if present (counted in `invalidations`, plus a writeback if it
-//   was dirty), nothing is allocated, and the store costs the memory stream-write
-//   cost. It counts in no level's accesses/hits/misses, so at every level
+//   was dirty), nothing is allocated, and memory serves the store. It counts in no
+//   level's accesses/hits/misses, so at every level
 //   accesses = hits + misses and misses(i) = accesses(i+1) hold exactly; it counts in
 //   memoryStats().nonTemporalWrites.
+// - Cost: this model answers which level served each access; the CPU (../cpu.ts)
+//   prices it from the profile's latency and streaming cost of that level.
 // - Statistics: every level keeps counters per CPU. For a private level the counters
 //   of CPU c are those of c's instance; for a shared level they are the events caused
 //   by CPU c's accesses (evictions and writebacks included). total = sum over CPUs.
@@ -52,50 +54,16 @@
 // construction; at ~3-10 M lines/s a 16 MiB copy (2 x 262144 lines) takes ~0.1 s
 // (bench/cache.bench.ts, bench/RESULTS.md).
 
+import { validateCacheHierarchyConfig, type CacheHierarchyConfig, type CacheLevelConfig } from './cache-config.js';
+
 /** What an access does to the line. */
 export const enum AccessKind {
   /** A load: looks the line up and allocates it on a miss. */
   Read = 0,
   /** A store: write-allocate, marks the level-0 copy dirty, invalidates other CPUs' private copies. */
   Write = 1,
-  /** A streaming store that bypasses the caches (amd64 pagezero's movnti): invalidates the line at every level if present, costs the memory stream-write cost, allocates nothing. */
+  /** A streaming store that bypasses the caches (amd64 pagezero's movnti): invalidates the line at every level if present, is served by memory, allocates nothing. */
   WriteNonTemporal = 2,
-}
-
-/** One level of the hierarchy (gem5-style: each parameter with its unit). */
-export interface CacheLevelConfig {
-  /** Display name, e.g. 'L1D', 'L2', 'L3'. */
-  name: string;
-  /** Capacity in bytes (per instance). sets = sizeBytes / (ways * lineBytes) must be a positive integer. */
-  sizeBytes: number;
-  /** Associativity (lines per set). */
-  ways: number;
-  /** Line size in bytes; a power of two, the same at every level. */
-  lineBytes: number;
-  /** Load-to-use latency, in cycles, of a dependent load that hits here. */
-  hitCycles: number;
-  /** Cost per line, in cycles, of a streaming (prefetched, bandwidth-bound) access that hits here. */
-  streamCyclesPerLine: number;
-  /** true: one instance for all CPUs; false: one instance per CPU. */
-  shared: boolean;
-}
-
-/** Main memory, behind the last level. */
-export interface MemoryConfig {
-  /** Latency, in cycles, of a dependent load served by memory. */
-  latencyCycles: number;
-  /** Cost per line, in cycles, of a streaming read that misses every level. */
-  streamReadCyclesPerLine: number;
-  /** Cost per line, in cycles, of a streaming write that misses every level (write-allocate or non-temporal). */
-  streamWriteCyclesPerLine: number;
-}
-
-export interface CacheHierarchyConfig {
-  /** Number of CPUs; private levels have one instance each. */
-  cpus: number;
-  /** Levels ordered innermost (L1) first; all share one line size. */
-  levels: CacheLevelConfig[];
-  memory: MemoryConfig;
 }
 
 /** Counters of one level (for one CPU or in total). accesses = hits + misses always. */
@@ -150,8 +118,6 @@ class Level {
   readonly ways: number;
   readonly shared: boolean;
   readonly instances: number;
-  readonly hitCycles: number;
-  readonly streamCyclesPerLine: number;
   /** Line number held by each way, or EMPTY. */
   readonly tags: Float64Array;
   /** Last-use stamp of each way (larger = more recent); EMPTY for an empty way, so it is chosen first. Only the order within a set matters. */
@@ -175,8 +141,6 @@ class Level {
     this.invSets = 1 / this.sets;
     this.shared = c.shared;
     this.instances = c.shared ? 1 : cpus;
-    this.hitCycles = c.hitCycles;
-    this.streamCyclesPerLine = c.streamCyclesPerLine;
     const n = this.instances * this.sets * this.ways;
     this.tags = new Float64Array(n).fill(EMPTY);
     this.stamps = new Int32Array(n).fill(EMPTY);
@@ -233,59 +197,6 @@ class Level {
   }
 }
 
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= 2 ** 30 && (n & (n - 1)) === 0;
-}
-
-function fail(field: string, what: string, expected: string): never {
-  throw new Error(`${field}: ${what}; expected ${expected}`);
-}
-
-function checkCount(field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, `${String(v)} is not a positive integer`, 'a positive integer');
-}
-
-function checkCycles(field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, `${String(v)} is not a finite non-negative number`, 'cycles >= 0');
-}
-
-/**
- * Validates a hierarchy description; throws an Error whose message starts with the
- * offending field (e.g. `levels[1].sizeBytes: ...`).
- *
- * Line size must be a power of two and equal at every level. Size and ways need only
- * give an integer number of sets: real parts have 12-way 48 KiB L1Ds and 20-way L3s,
- * and the model indexes sets by line number modulo sets, which works for any count.
- */
-export function validateCacheHierarchyConfig(config: CacheHierarchyConfig): void {
-  if (config === null || typeof config !== 'object') fail('cache', 'missing', 'an object with cpus, levels, memory');
-  checkCount('cpus', config.cpus);
-  if (!Array.isArray(config.levels) || config.levels.length === 0) fail('levels', 'empty or not an array', 'at least one cache level');
-  let line: number | undefined;
-  config.levels.forEach((l, i) => {
-    const f = `levels[${i}]`;
-    if (l === null || typeof l !== 'object') fail(f, 'not an object', 'a cache level description');
-    if (typeof l.name !== 'string' || l.name === '') fail(`${f}.name`, 'missing', 'a non-empty name such as L1D');
-    checkCount(`${f}.sizeBytes`, l.sizeBytes);
-    checkCount(`${f}.ways`, l.ways);
-    if (!isPowerOfTwo(l.lineBytes)) fail(`${f}.lineBytes`, `${String(l.lineBytes)} is not a power of two`, 'a power of two such as 64');
-    if (line !== undefined && l.lineBytes !== line) fail(`${f}.lineBytes`, `${l.lineBytes} differs from levels[0].lineBytes ${line}`, 'one line size for all levels');
-    line = l.lineBytes;
-    const sets = l.sizeBytes / (l.ways * l.lineBytes);
-    if (!Number.isInteger(sets) || sets < 1) {
-      fail(`${f}.sizeBytes`, `${l.sizeBytes} bytes / (${l.ways} ways * ${l.lineBytes} B lines) = ${sets} sets`, 'a whole, positive number of sets');
-    }
-    checkCycles(`${f}.hitCycles`, l.hitCycles);
-    checkCycles(`${f}.streamCyclesPerLine`, l.streamCyclesPerLine);
-    if (typeof l.shared !== 'boolean') fail(`${f}.shared`, `${String(l.shared)} is not a boolean`, 'true (one instance for all CPUs) or false (one per CPU)');
-  });
-  const m = config.memory;
-  if (m === null || typeof m !== 'object') fail('memory', 'missing', 'an object with latencyCycles, streamReadCyclesPerLine, streamWriteCyclesPerLine');
-  checkCycles('memory.latencyCycles', m.latencyCycles);
-  checkCycles('memory.streamReadCyclesPerLine', m.streamReadCyclesPerLine);
-  checkCycles('memory.streamWriteCyclesPerLine', m.streamWriteCyclesPerLine);
-}
-
 function statsAt(a: Float64Array, off: number): LevelStats {
   return {
     accesses: a[off + HIT]! + a[off + MISS]!,
@@ -299,7 +210,7 @@ function statsAt(a: Float64Array, off: number): LevelStats {
 
 /**
  * A set-associative, LRU, write-back data-cache hierarchy shared by `cpus` CPUs,
- * answering for each access which level served it and what it cost in cycles.
+ * answering for each access which level served it.
  */
 export class CacheHierarchy {
   /** Line size in bytes, common to all levels. */
@@ -308,15 +219,7 @@ export class CacheHierarchy {
   readonly cpus: number;
   private readonly invLineBytes: number;
   private readonly levels: Level[];
-  private readonly memory: MemoryConfig;
-  /** Streaming cost per line by serving level; index levels.length = memory (read, then write). */
-  private readonly streamReadCost: Float64Array;
-  private readonly streamWriteCost: Float64Array;
-  /** Dependent-access cost by serving level; last entry = memory latency. */
-  private readonly latency: Float64Array;
   private served = 0;
-  /** Lines served by each level (and memory) since run()'s caller last cleared it. */
-  private readonly servedCount: Float64Array;
   private memReads = 0;
   private memWritebacks = 0;
   private memNonTemporal = 0;
@@ -332,20 +235,6 @@ export class CacheHierarchy {
       throw new RangeError(`options.stampLimit: ${stampLimit} is out of range; expected an integer 1..${MAX_STAMP}`);
     }
     this.levels = config.levels.map((l) => new Level(l, config.cpus, stampLimit));
-    this.memory = { ...config.memory };
-    const n = this.levels.length;
-    this.latency = new Float64Array(n + 1);
-    this.servedCount = new Float64Array(n + 1);
-    this.streamReadCost = new Float64Array(n + 1);
-    this.streamWriteCost = new Float64Array(n + 1);
-    this.levels.forEach((l, k) => {
-      this.latency[k] = l.hitCycles;
-      this.streamReadCost[k] = l.streamCyclesPerLine;
-      this.streamWriteCost[k] = l.streamCyclesPerLine;
-    });
-    this.latency[n] = this.memory.latencyCycles;
-    this.streamReadCost[n] = this.memory.streamReadCyclesPerLine;
-    this.streamWriteCost[n] = this.memory.streamWriteCyclesPerLine;
   }
 
   /** Number of cache levels (memory is level index levelCount). */
@@ -364,9 +253,8 @@ export class CacheHierarchy {
   }
 
   /**
-   * One dependent access (e.g. a guard word load). Returns its cost in cycles: the
-   * hitCycles of the level that served it, memory.latencyCycles on a miss everywhere,
-   * or memory.streamWriteCyclesPerLine for a non-temporal write.
+   * One access (e.g. a guard word load). Returns the level that served it: 0 for
+   * the first level ... levelCount for memory (always memory for a non-temporal write).
    * @throws RangeError for a CPU or address out of range.
    */
   access(cpu: number, addr: number, kind: AccessKind): number {
@@ -375,39 +263,21 @@ export class CacheHierarchy {
     const line = Math.floor(addr * this.invLineBytes); // exact: lineBytes is a power of two
     if (kind === AccessKind.WriteNonTemporal) {
       this.nonTemporal(cpu, line);
-      return this.memory.streamWriteCyclesPerLine;
+      return this.served;
     }
-    return this.run(cpu, line, line, kind === AccessKind.Write, this.latency);
+    return this.run(cpu, line, line, kind === AccessKind.Write, undefined);
   }
 
   /**
    * A streaming access to every line overlapping [addr, addr+bytes): copy source
    * (Read), destination (Write), zero-fill (Write or WriteNonTemporal). Same state
-   * changes and counts as access() per line, in ascending address order; each line
-   * costs the streamCyclesPerLine of the level that served it (memory's stream
-   * read/write cost on a miss everywhere). Returns total cycles; 0 for bytes = 0.
-   * @throws RangeError for a CPU, address or length out of range.
-   */
-  accessRange(cpu: number, addr: number, bytes: number, kind: AccessKind): number {
-    const span = this.lineSpan(cpu, addr, bytes);
-    if (span === null) return 0;
-    const [first, last] = span;
-    if (kind === AccessKind.WriteNonTemporal) {
-      for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
-      return (last - first + 1) * this.memory.streamWriteCyclesPerLine;
-    }
-    const write = kind === AccessKind.Write;
-    return this.run(cpu, first, last, write, write ? this.streamWriteCost : this.streamReadCost);
-  }
-
-  /**
-   * accessRange() for callers that charge by serving level themselves: the same state
-   * changes and counts, but instead of cycles it adds to `served[k]` the number of
-   * lines served by level k (served[levelCount] = memory; every non-temporal line
-   * counts there). `served` needs levelCount + 1 entries. Returns the number of lines.
+   * changes and counts as access() per line, in ascending address order; adds to
+   * `served[k]` the number of lines served by level k (served[levelCount] = memory;
+   * every non-temporal line counts there), for a caller that prices lines by serving
+   * level. `served` needs levelCount + 1 entries. Returns the number of lines.
    * @throws RangeError for a CPU, address or length out of range, or a short `served`.
    */
-  accessRangeCounts(cpu: number, addr: number, bytes: number, kind: AccessKind, served: Float64Array | number[]): number {
+  accessRange(cpu: number, addr: number, bytes: number, kind: AccessKind, served: Float64Array | number[]): number {
     const n = this.levels.length;
     const span = this.lineSpan(cpu, addr, bytes);
     if (served.length < n + 1) throw new RangeError(`served: length ${served.length}; expected at least ${n + 1} (levels + memory)`);
@@ -417,10 +287,7 @@ export class CacheHierarchy {
       for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
       served[n]! += last - first + 1;
     } else {
-      const counts = this.servedCount;
-      counts.fill(0);
-      this.run(cpu, first, last, kind === AccessKind.Write, this.latency);
-      for (let k = 0; k <= n; k++) served[k]! += counts[k]!;
+      this.run(cpu, first, last, kind === AccessKind.Write, served);
     }
     return last - first + 1;
   }
@@ -531,19 +398,17 @@ export class CacheHierarchy {
    * For each line: look it up inner to outer; each level that misses evicts its LRU
    * way and takes the line at once (so a dirty victim's writeback reaches the outer
    * levels before they are looked up for this line); mark the level-0 copy dirty on a
-   * write. Adds 1 to servedCount[k] for the serving level k of each line, records the
-   * last line's in `served`, and returns the sum of cost[k] over the lines.
+   * write. Adds 1 to servedCount[k] (if given) for the serving level k of each line,
+   * and records and returns the last line's serving level.
    *
    * One function with the line loop inside, so the hot path does not depend on the
    * JIT inlining a per-line helper.
    */
-  private run(cpu: number, first: number, last: number, write: boolean, cost: Float64Array): number {
+  private run(cpu: number, first: number, last: number, write: boolean, servedCount: Float64Array | number[] | undefined): number {
     const levels = this.levels;
     const n = levels.length;
     const so = cpu * NSTAT;
-    const servedCount = this.servedCount;
     const coherent = write && this.cpus > 1;
-    let total = 0;
     let k = 0;
     for (let line = first; line <= last; line++) {
       let l1slot = 0;
@@ -604,11 +469,10 @@ export class CacheHierarchy {
       if (k === n) this.memReads++;
       if (write) levels[0]!.dirty[l1slot] = 1;
       if (coherent) this.invalidateOthers(cpu, line);
-      servedCount[k]!++;
-      total += cost[k]!;
+      if (servedCount) servedCount[k]!++;
     }
     this.served = k;
-    return total;
+    return k;
   }
 
   /**

@@ -18,7 +18,8 @@ export const REGION = {
   frames: 0x1_0000_0000,
 } as const;
 
-export const VM_PAGE_STRUCT_BYTES = 104;
+/** struct vm_page, in the vm_page array: its lock, and the pv-list lock of its machine-dependent part (md.pv_list). */
+export const VM_PAGE = { size: 104, lock: 0, pv_lock: 64 } as const;
 
 /** struct thread: fields the syscall, trap and fault paths read. */
 export const THREAD = {
@@ -65,13 +66,89 @@ export const PROC = {
 
 export const UCRED = { size: 256, cr_ref: 0, cr_flags: 60 } as const;
 export const SYSENTVEC = { size: 128, sv_table: 0, sv_mask: 8, sv_size: 16, sv_fetch_syscall_args: 64, sv_set_syscall_retval: 72 } as const;
-/** struct vmspace / vm_map header, vm_object, filedesc: fields the modelled paths touch. */
+/**
+ * struct sysent (sys/sys/sysent.h): one entry of the system-call table. sy_narg
+ * first; the DTrace probe ids (sy_entry, sy_return) and sy_thrcnt, which
+ * syscall_thread_enter/exit test for SY_THR_STATIC, in the entry's second half.
+ */
+export const SYSENT = { size: 48, sy_narg: 0, sy_entry: 24, sy_return: 32, sy_thrcnt: 40 } as const;
+/** Entries of the modelled sysent table (FreeBSD 11 has about 550 system calls). */
+export const SYSENT_ENTRIES = 600;
+/**
+ * struct vmspace (its vm_map first): the map lock, the entry list's header, the
+ * lookup hint, and the pmap embedded in the vmspace (vm_pmap), whose first word is
+ * PMAP_LOCK's mutex.
+ */
 export const VM_MAP = { size: 512, lock: 0, header: 64, hint: 128, nentries: 136, pmap: 256 } as const;
 export const VM_OBJECT = { size: 256, lock: 0, ref_count: 64, resident: 72, rtree: 128 } as const;
 export const FILEDESC = { size: 512, fd_sx: 0, fd_files: 64, fd_map: 128 } as const;
+/**
+ * struct vnode: the vnode lock (v_lock, which VOP calls take), v_usecount, the
+ * file system's inode (v_data) that VOPs read, the lock serialising file-offset
+ * updates (FreeBSD's foffset_lock takes a mutex-pool lock chosen by the file; the
+ * model gives each vnode one), the buffer object's lock (bo_lock, which getblk and
+ * the storage paths take) and v_rdev (devfs's dev_refthread reads the cdev).
+ */
+export const VNODE = { size: 512, v_lock: 0, v_usecount: 8, v_data: 64, foffset_lock: 128, bo_lock: 192, v_rdev: 256 } as const;
+/** struct file. */
+export const FILE = { size: 128 } as const;
 
-export const SYSENT_BYTES = 48;
+/** The trapframe: three lines at the bottom of the kernel stack (tf_rax/r0 in the first, tf_fs in the third). */
 export const TRAPFRAME_LINES = 3;
+/**
+ * A thread's kernel stack (KSTACK_PAGES = 4 pages of 4 KiB), by byte offset from
+ * its bottom: the system call's trapframe, a page fault's trapframe, the buffers
+ * the bodies copy arguments and results through (copyin/copyout's kernel side),
+ * and the pcb at the top.
+ */
+export const KSTACK = {
+  size: 4 * 4096,
+  trapframe: 0,
+  trap_trapframe: 512,
+  /** sysarch(2)'s argument. */
+  sysarch_arg: 768,
+  /** Paths, stat buffers, signal sets and the other small structures the bodies copy in and out. */
+  copy_buf: 1024,
+  /** Linux: the rseq area (get_user/put_user of struct rseq). */
+  rseq_buf: 2048,
+  /** The pcb (pcb_fsbase, pcb_flags): the top 512 bytes. */
+  pcb: 4 * 4096 - 512,
+} as const;
+
+/**
+ * `cnt` (struct vmmeter: v_syscall, v_trap, v_vm_faults, v_zfod in its first
+ * line) and the global locks and hash chains the FreeBSD paths take, which the
+ * model lays out in the lines after it: byte offsets from &cnt (Globals.cnt).
+ * Each is its own lock or line in the kernel; what the model keeps is which of
+ * them share a line. (The Linux path's globals after the same base are
+ * linux/task.ts's LINUX_GLOBALS.)
+ */
+export const CNT = {
+  counters: 0,
+  /** The page queues' mutex (vm_page_activate). */
+  vm_pagequeue_mtx: 32,
+  /** vm_page_queue_free_mtx: page allocation and vm_page_free. */
+  vm_page_queue_free_mtx: 64,
+  /** ARM pmap's per-CPU CMAP2 mutex (pmap_zero_page). */
+  cmap_mtx: 96,
+  pvh_global_lock: 128,
+  /** pv_chunks_mutex (get_pv_entry). */
+  pv_chunks_mutex: 160,
+  /** Name-cache hash-bucket locks: NCBUCKET_LINES lines, one per component looked up (modulo). */
+  ncbuckets: 192,
+  /** Vnode locks of the components a lookup walks: NCBUCKET_LINES lines. */
+  lookup_vnode_locks: 448,
+  /** The mount's interlock vfs_busy() takes when a lookup crosses a mount point. */
+  vfs_busy: 960,
+  /** devfs's mount lock (dm_lock, devfs_populate_vp). */
+  devfs_dm_lock: 1024,
+  /** The parent directory's vnode lock that namei(CREATE, LOCKPARENT) holds for O_CREAT. */
+  create_dvp_lock: 1088,
+  /** vn_start_write()'s suspension counter of the mount (vn_truncate). */
+  vn_start_write: 1152,
+} as const;
+/** Lines of the name-cache bucket locks and of the lookup's vnode locks. */
+export const NCBUCKET_LINES = 4;
 
 /**
  * Kernel memory zones: like UMA zones, each takes its slabs from pages of its
@@ -162,5 +239,5 @@ export class KernelMemory {
 }
 
 export function vmPageAddr(frame: number): number {
-  return REGION.vmPageArray + frame * VM_PAGE_STRUCT_BYTES;
+  return REGION.vmPageArray + frame * VM_PAGE.size;
 }

@@ -14,7 +14,7 @@
 // kernel's, entry to return, where that makes little difference.
 
 import { median } from 'simple-statistics';
-import { coldCallNs, type ColdCall, type ColdWriteProbeRow } from '../../costmodel/host/cold-write-probe.js';
+import { coldCallNs, type ColdCall, type ColdWriteProbeRow } from '../../host/cold-write.js';
 import type { Profile } from '../../costmodel/profile.js';
 import { parseOperands } from '../dd/operands.js';
 import { profileFeatures, runDd } from '../dd/run.js';

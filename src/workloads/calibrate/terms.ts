@@ -5,34 +5,50 @@
 
 import { COSTS } from '../../costmodel/costs.js';
 import type { Param } from '../../costmodel/param.js';
+import type { Profile } from '../../costmodel/profile.js';
 
 type RawProfile = Record<string, any>;
 
-/** The parameter object of a term inside a raw (JSON) profile. */
-export function termParam(raw: RawProfile, term: string): Param {
-  if (term in COSTS) return raw.costs[term];
-  const m = raw.machine;
+/** Where a term's parameter sits in a profile: the keys from the top down to the parameter. */
+export function termPath(profile: Profile | RawProfile, term: string): (string | number)[] {
+  if (term in COSTS) return ['costs', term];
   switch (term) {
     case 'first_touch':
-      return m.first_touch_ns;
+      return ['machine', 'first_touch_ns'];
     case 'mem.latency':
-      return m.memory.latency_ns;
+      return ['machine', 'memory', 'latency_ns'];
     case 'mem.stream_read':
-      return m.memory.stream_read_ns_per_line;
+      return ['machine', 'memory', 'stream_read_ns_per_line'];
     case 'mem.stream_write':
-      return m.memory.stream_write_ns_per_line;
+      return ['machine', 'memory', 'stream_write_ns_per_line'];
     case 'tlb.miss':
-      return m.tlb.miss_ns;
+      return ['machine', 'tlb', 'miss_ns'];
   }
   const [level, kind] = term.split('.');
-  const cache = (m.caches as RawProfile[]).find((c) => c.name === level);
-  if (cache && kind === 'hit') return cache.hit_cycles;
-  if (cache && kind === 'stream') return cache.stream_cycles_per_line;
+  const i = (profile.machine.caches as { name: string }[]).findIndex((c) => c.name === level);
+  if (i >= 0 && kind === 'hit') return ['machine', 'caches', i, 'hit_cycles'];
+  if (i >= 0 && kind === 'stream') return ['machine', 'caches', i, 'stream_cycles_per_line'];
   throw new Error(`no profile parameter for cost term '${term}'`);
 }
 
+/** The parameter object of a term inside a profile (typed, or raw JSON). */
+export function termParam(profile: Profile | RawProfile, term: string): Param {
+  return termPath(profile, term).reduce((at: any, key) => at[key], profile) as Param;
+}
+
+/** A copy of `profile` with the term's parameter replaced (everything else shared, keys in their order). */
+export function withTerm<P extends Profile>(profile: P, term: string, param: Param): P {
+  const put = (at: any, path: (string | number)[]): any => {
+    if (path.length === 0) return param;
+    const [key, ...rest] = path as [string | number, ...(string | number)[]];
+    if (Array.isArray(at)) return at.map((v, i) => (i === key ? put(v, rest) : v));
+    return { ...at, [key]: put(at[key], rest) };
+  };
+  return put(profile, termPath(profile, term)) as P;
+}
+
 /** Picoseconds per unit of a parameter's value. */
-export function psPerUnit(raw: RawProfile, p: Param): number {
+export function psPerUnit(raw: Profile | RawProfile, p: Param): number {
   return p.unit === 'cycles' ? 1e12 / raw.machine.clock_hz.value : 1000;
 }
 

@@ -74,8 +74,8 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
   const td = u.td;
   const runtimePs = result.endPs - result.startPs;
-  const ru = calcru(runtimePs, td.cpu.ticks, spec.profile.kernel);
-  const ticks = { ...td.cpu.ticks };
+  const ru = calcru(runtimePs, td.ticks, spec.profile.kernel);
+  const ticks = { ...td.ticks };
   const allTicks = ticks.user + ticks.system + ticks.interrupt;
   const cs = Math.floor((ru.user_s + ru.system_s) * 100);
   const segKib = (names: string[]) =>

@@ -28,20 +28,10 @@
  */
 import * as fs from 'node:fs';
 import { types as utilTypes } from 'node:util';
-import { interquartileRange, max, median, min, quantile } from 'simple-statistics';
-import { HostMeasureError, probeHost, type HostFacts } from './probe.js';
-
-/** Median and spread of a set of samples. */
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  q1: number;
-  q3: number;
-  iqr: number;
-  n: number;
-  samples: number[];
-}
+import { median } from 'simple-statistics';
+import { HostMeasureError } from './error.js';
+import { probeHost, type HostFacts } from './facts.js';
+import { sizeLabel, spreadOf, type Spread } from './stats.js';
 
 /** A per-call (or per-event) cost in ns, by both clocks. */
 export interface PerCall {
@@ -83,7 +73,7 @@ export interface FaultPoint {
   per_fault: PerCall;
 }
 
-export interface HostMeasurements {
+export interface NodeMeasurements {
   schema: 'l41sim/host-measurements@1';
   /** ISO date of the measurement. */
   date: string;
@@ -147,29 +137,6 @@ const MiB = 1024 * 1024;
 export const FULL_SIZES: readonly number[] = Array.from({ length: 15 }, (_, i) => KiB << i);
 /** Sizes of the quick sweep. */
 export const QUICK_SIZES: readonly number[] = [KiB, 16 * KiB, 256 * KiB, 4 * MiB, 16 * MiB];
-
-/** Human label of a byte size: "64 KiB". */
-export function sizeLabel(bytes: number): string {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} B`;
-}
-
-/** Median and spread of samples (simple-statistics). */
-export function spreadOf(samples: number[]): Spread {
-  if (samples.length === 0) return { median: NaN, min: NaN, max: NaN, q1: NaN, q3: NaN, iqr: NaN, n: 0, samples: [] };
-  const [q1, q3] = quantile(samples, [0.25, 0.75]) as [number, number];
-  return {
-    median: median(samples),
-    min: min(samples),
-    max: max(samples),
-    q1,
-    q3,
-    iqr: interquartileRange(samples),
-    n: samples.length,
-    samples: samples.slice(),
-  };
-}
 
 // ---------------------------------------------------------------------------------------
 // The loops. Each is one small function so V8 compiles it once and the control runs the
@@ -263,7 +230,7 @@ function calibrate(item: Item, targetMs: number): number {
 }
 
 /** Measure the host. Throws HostMeasureError when not on Linux or /dev/zero, /dev/null cannot be opened. */
-export function measureHost(opts: MeasureOptions): HostMeasurements {
+export function measureFromNode(opts: MeasureOptions): NodeMeasurements {
   const started = process.hrtime.bigint();
   const host = probeHost();
   const quick = opts.quick;
@@ -373,7 +340,7 @@ export function measureHost(opts: MeasureOptions): HostMeasurements {
     };
     const sizePoint = (item: Item): SizePoint => ({ size_bytes: item.size_bytes!, ...result(item) });
 
-    const out: HostMeasurements = {
+    const out: NodeMeasurements = {
       schema: 'l41sim/host-measurements@1',
       date: new Date().toISOString(),
       node_version: process.version,

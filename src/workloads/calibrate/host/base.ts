@@ -4,11 +4,14 @@
 // assumptions with their reasons. calibrate host then replaces the fitted unit
 // costs. Tests build Linux profiles from it without measuring anything.
 
-import { costsFor, type CostName } from '../../costmodel/costs.js';
-import type { Param } from '../../costmodel/param.js';
-import type { CacheInfo, HostFacts } from '../../costmodel/host/probe.js';
+import { costsFor, type CostName } from '../../../costmodel/costs.js';
+import type { Param } from '../../../costmodel/param.js';
+import type { CacheLevelProfile, Profile } from '../../../costmodel/profile.js';
+import type { HostFacts } from '../../../host/facts.js';
+import type { CacheInfo } from '../../../host/procfs.js';
 
-type Raw = Record<string, any>;
+/** A host profile as written to its file: the profile and the command that made it. */
+export type HostProfileDoc = Profile & { generated_by: string };
 
 const assumed = (value: number, unit: Param['unit'], note: string): Param => ({ value, unit, source: 'assumed', note });
 const measured = (value: number, unit: Param['unit'], from: string, note?: string): Param => ({ value, unit, source: 'measured', from, ...(note ? { note } : {}) });
@@ -92,7 +95,7 @@ export function mitigationCycles(mit: Record<string, string> | null): { entry: n
   return { entry, exit, note: `estimate from /sys/devices/system/cpu/vulnerabilities: ${why.join(', ')}` };
 }
 
-function cacheLevels(facts: HostFacts): Raw[] {
+function cacheLevels(facts: HostFacts): CacheLevelProfile[] {
   const usable = (facts.caches ?? []).filter((c): c is CacheInfo => c.type !== 'Instruction' && c.level >= 1 && c.level <= 3);
   if (usable.length === 0) {
     const note = 'no /sys cache geometry on this host: a typical x86-64 assumed (see limitations)';
@@ -130,10 +133,10 @@ function cacheLevels(facts: HostFacts): Raw[] {
 }
 
 /** The host profile before fitting, as raw JSON (validateProfile accepts it). */
-export function hostBaseProfile(facts: HostFacts, date = new Date()): Raw {
+export function hostBaseProfile(facts: HostFacts, date = new Date()): HostProfileDoc {
   const clock = facts.clock_hz;
   const mit = mitigationCycles(facts.mitigations);
-  const costs: Raw = {};
+  const costs = {} as Record<CostName, Param>;
   for (const name of costsFor('linux')) {
     if (name === 'mitigation_entry') costs[name] = assumed(mit.entry, 'cycles', mit.note);
     else if (name === 'mitigation_exit') costs[name] = assumed(mit.exit, 'cycles', mit.note);

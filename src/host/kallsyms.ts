@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KERNEL_TEXT_SPAN } from '../profile.js';
+import { KERNEL_TEXT_SPAN } from '../costmodel/profile.js';
 
 /** A symbol farther than this from the next one is followed by padding or data, not its own code. */
 const MAX_FUNCTION_BYTES = 64 * 1024;

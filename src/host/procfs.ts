@@ -1,25 +1,13 @@
-/**
- * Facts about the Linux machine l41sim runs on: identity, kernel, CPU, clock, cache
- * geometry, speculative-execution mitigations, page size and transparent huge pages.
- *
- * Every reader takes a root directory (default "/") so tests can stand a temporary tree in
- * for /proc and /sys. Anything that cannot be read is null, with a note saying what was
- * missing and what that means for a profile; nothing is guessed silently.
- */
+// Readers of /proc and /sys: the CPU as /proc/cpuinfo lists it, cpu0's caches, the
+// speculative-execution mitigations, the page size, CONFIG_HZ, the transparent huge
+// page mode and the clock. Every reader takes a root directory standing in for "/"
+// (tests use a temporary tree); anything that cannot be read is null, and the reader
+// adds a note saying what was missing and what that means for a profile.
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-
-/** The host cannot be measured (not Linux, missing device files, a tool that fails). One line. */
-export class HostMeasureError extends Error {
-  override readonly name = 'HostMeasureError';
-}
-
-/** The first line of a measuring tool's output, for a one-line message ('' for none). */
-export function firstLine(text: string | null): string {
-  return (text ?? '').trim().split('\n')[0] ?? '';
-}
 
 /** One cache from /sys/devices/system/cpu/cpu0/cache/index*. */
 export interface CacheInfo {
@@ -35,106 +23,8 @@ export interface CacheInfo {
   shared_cpu_list: string | null;
 }
 
-export interface HostFacts {
-  hostname: string;
-  /** os.type(): "Linux" on Linux. */
-  os_type: string;
-  platform: string;
-  arch: string;
-  /** os.release(), e.g. "6.18.44-fc-v782". */
-  kernel_release: string;
-  /** os.version(): build string, e.g. "#1 SMP PREEMPT_DYNAMIC ...". */
-  kernel_version: string;
-  cpu_model: string | null;
-  cpu_count: number;
-  /** Clock estimate in Hz, or null (see clock_source / notes). */
-  clock_hz: number | null;
-  /** Where clock_hz came from. */
-  clock_source: string | null;
-  /** The kernel's timekeeping clocksource (tsc, kvm-clock, arch_sys_counter, ...). */
-  clocksource: string | null;
-  /** CONFIG_HZ from /proc/config.gz (the tick that samples the user/system split), if exposed. */
-  config_hz: number | null;
-  /** True when /proc/cpuinfo flags contain "hypervisor". */
-  virtualized: boolean | null;
-  /** Caches of cpu0 in index order, or null when /sys has no cache directory. */
-  caches: CacheInfo[] | null;
-  /** /sys/devices/system/cpu/vulnerabilities/<name> -> text, or null when absent. */
-  mitigations: Record<string, string> | null;
-  page_size_bytes: number | null;
-  /** Selected mode of /sys/kernel/mm/transparent_hugepage/enabled: always | madvise | never. */
-  transparent_hugepage: string | null;
-  /** What could not be read, and what a profile should do about it. */
-  notes: string[];
-}
-
-export interface ProbeOptions {
-  /** Root directory standing in for "/" (tests use a temporary tree). */
-  root?: string;
-  /** Platform to check (default process.platform); anything but "linux" is refused. */
-  platform?: string;
-}
-
-/** Throw HostMeasureError unless the platform is Linux. */
-export function assertLinux(platform: string = process.platform): void {
-  if (platform !== 'linux') {
-    throw new HostMeasureError(
-      `host measurement needs Linux (its /proc, /sys, /dev/zero and kernel path); this host is '${platform}' (${os.type()}): use a shipped profile instead`,
-    );
-  }
-}
-
-/** Probe the host; see HostFacts. Throws HostMeasureError when not on Linux. */
-export function probeHost(opts: ProbeOptions = {}): HostFacts {
-  const root = opts.root ?? '/';
-  assertLinux(opts.platform ?? process.platform);
-  const notes: string[] = [];
-
-  const cpuinfo = readText(root, 'proc/cpuinfo');
-  if (cpuinfo === null) notes.push('/proc/cpuinfo unreadable: CPU model and clock unknown');
-  const cpu = cpuinfo === null ? null : parseCpuinfo(cpuinfo);
-
-  const clock = probeClock(root, cpu, notes);
-  const caches = probeCaches(root, notes);
-  const mitigations = probeMitigations(root, notes);
-  const pageSize = probePageSize(root, notes);
-
-  const cpuModel = cpu?.model ?? null;
-  if (cpuinfo !== null && cpuModel === null) notes.push('no "model name" (or ARM "Processor"/"Hardware") line in /proc/cpuinfo: CPU model unknown');
-
-  const thpText = readText(root, 'sys/kernel/mm/transparent_hugepage/enabled');
-  const thp = thpText === null ? null : (/\[(\w+)\]/.exec(thpText)?.[1] ?? null);
-  if (thp === null) notes.push('transparent huge page mode unknown (/sys/kernel/mm/transparent_hugepage/enabled unreadable)');
-  else if (thp === 'always') notes.push('transparent huge pages are "always": large fresh buffers may be faulted 2 MiB at a time, so per-fault costs differ from 4 KiB faults');
-
-  const configHz = probeConfigHz(root);
-  if (configHz === null) notes.push('CONFIG_HZ unknown (/proc/config.gz absent or without CONFIG_HZ)');
-
-  return {
-    hostname: os.hostname(),
-    os_type: os.type(),
-    platform: opts.platform ?? process.platform,
-    arch: os.arch(),
-    kernel_release: os.release(),
-    kernel_version: os.version(),
-    cpu_model: cpuModel,
-    cpu_count: cpu?.count && cpu.count > 0 ? cpu.count : os.cpus().length,
-    clock_hz: clock.hz,
-    clock_source: clock.source,
-    clocksource: readText(root, 'sys/devices/system/clocksource/clocksource0/current_clocksource')?.trim() || null,
-    config_hz: configHz,
-    virtualized: cpu === null ? null : cpu.hypervisor,
-    caches,
-    mitigations,
-    page_size_bytes: pageSize,
-    transparent_hugepage: thp,
-    notes,
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-
-function readText(root: string, rel: string): string | null {
+/** A file under `root` as text, or null when it cannot be read. */
+export function readText(root: string, rel: string): string | null {
   try {
     return fs.readFileSync(path.join(root, rel), 'utf8');
   } catch {
@@ -142,7 +32,7 @@ function readText(root: string, rel: string): string | null {
   }
 }
 
-interface CpuinfoFacts {
+export interface CpuinfoFacts {
   model: string | null;
   mhz: number | null;
   count: number;
@@ -175,7 +65,8 @@ export function parseCpuinfo(text: string): CpuinfoFacts {
   return { model: model ?? armProcessor ?? hardware, mhz, count, hypervisor };
 }
 
-function probeClock(root: string, cpu: CpuinfoFacts | null, notes: string[]): { hz: number | null; source: string | null } {
+/** The CPU clock: /proc/cpuinfo's "cpu MHz", else cpufreq's; null (with a note) when neither says. */
+export function readClock(root: string, cpu: CpuinfoFacts | null, notes: string[]): { hz: number | null; source: string | null } {
   if (cpu?.mhz) {
     return { hz: Math.round(cpu.mhz * 1e6), source: '/proc/cpuinfo "cpu MHz" of the first CPU (current clock; varies with frequency scaling)' };
   }
@@ -196,7 +87,8 @@ export function parseSysSize(text: string): number | null {
   return Number.parseInt(m[1]!, 10) * mult;
 }
 
-function probeCaches(root: string, notes: string[]): CacheInfo[] | null {
+/** cpu0's caches from /sys/devices/system/cpu/cpu0/cache/index*, in index order; null (with a note) when there are none. */
+export function readSysCaches(root: string, notes: string[]): CacheInfo[] | null {
   const dir = path.join(root, 'sys/devices/system/cpu/cpu0/cache');
   let entries: string[];
   try {
@@ -244,7 +136,8 @@ function probeCaches(root: string, notes: string[]): CacheInfo[] | null {
   return caches;
 }
 
-function probeMitigations(root: string, notes: string[]): Record<string, string> | null {
+/** /sys/devices/system/cpu/vulnerabilities/<name> -> text; null (with a note) when absent. */
+export function readMitigations(root: string, notes: string[]): Record<string, string> | null {
   const dir = path.join(root, 'sys/devices/system/cpu/vulnerabilities');
   let names: string[];
   try {
@@ -261,7 +154,8 @@ function probeMitigations(root: string, notes: string[]): Record<string, string>
   return out;
 }
 
-function probePageSize(root: string, notes: string[]): number | null {
+/** The page size from /proc/self/smaps; null (with a note) when it does not say. */
+export function readPageSize(root: string, notes: string[]): number | null {
   // KernelPageSize of the first mapping in /proc/self/smaps (Node has no sysconf binding).
   const smaps = readText(root, 'proc/self/smaps');
   const m = smaps === null ? null : /^KernelPageSize:\s+(\d+)\s+kB/m.exec(smaps);
@@ -270,14 +164,25 @@ function probePageSize(root: string, notes: string[]): number | null {
   return null;
 }
 
-function probeConfigHz(root: string): number | null {
+/** CONFIG_HZ from /proc/config.gz or /boot/config-<release>; null when neither has it. */
+export function readConfigHz(root: string): number | null {
   let text: string | null = null;
   try {
     text = gunzipSync(fs.readFileSync(path.join(root, 'proc/config.gz'))).toString('utf8');
   } catch {
-    const rel = readText(root, `boot/config-${os.release()}`);
-    text = rel;
+    text = readText(root, `boot/config-${os.release()}`);
   }
   const m = text === null ? null : /^CONFIG_HZ=(\d+)$/m.exec(text);
   return m ? Number.parseInt(m[1]!, 10) : null;
+}
+
+/** The selected mode of /sys/kernel/mm/transparent_hugepage/enabled (always | madvise | never), or null. */
+export function readThp(root: string): string | null {
+  const text = readText(root, 'sys/kernel/mm/transparent_hugepage/enabled');
+  return text === null ? null : (/\[(\w+)\]/.exec(text)?.[1] ?? null);
+}
+
+/** The kernel's timekeeping clocksource (tsc, kvm-clock, arch_sys_counter, ...), or null. */
+export function readClocksource(root: string): string | null {
+  return readText(root, 'sys/devices/system/clocksource/clocksource0/current_clocksource')?.trim() || null;
 }
