@@ -7,10 +7,11 @@
 //   <json path>: <what is wrong>; expected <what is accepted>
 //
 // Why not zod, the ecosystem's standard for this: importing zod 4.6.7 costs about
-// 145 ms of CPU per thread on the project's 2-core VM (bare `node -e 0` is about 100 ms),
-// more than validation itself, and every command that loads a profile would pay it
-// (bench/RESULTS.md, "Start-up: schema validation"). The API below mirrors zod's
-// (optional, default, describe, refine, transform) so that a declaration reads the same.
+// 165 ms of CPU per thread on the project's 2-core VM (bare `node -e 0`: 110 ms), far
+// more than validation itself, and every command that loads a profile would pay it;
+// with the same declarations in zod, `l41sim profiles` took 200 ms more CPU even with
+// zod's JIT off (bench/RESULTS.md, "Start-up: schema validation"). The API below mirrors
+// zod's (optional, default, describe, refine, transform), so a declaration reads the same.
 
 import { ValidationError } from './errors.js';
 

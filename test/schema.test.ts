@@ -134,3 +134,13 @@ describe('l41sim profiles --params', () => {
     expect(r.err).toMatch(/^l41sim: --params: no profile named 'vax'; expected one of .*lecture/);
   });
 });
+
+describe('l41sim sweep --help', () => {
+  it("lists the config's keys and the workloads' parameters from their declarations, with defaults", async () => {
+    const r = await cli(['sweep', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^  max_events +most simulated events per point, as --max-events \(default 50000000\)$/m);
+    expect(r.out).toMatch(/^  outputs\.plot\.log_y +a log y axis; "auto" .*\(default "auto"\)$/m);
+    expect(r.out).toMatch(/^    buffer +size: buffer size in bytes \(-b\) \(default 16384\)$/m);
+  });
+});

@@ -9,9 +9,9 @@
 // at the end. A workload parameter is declared in its workload's table instead.
 
 import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
-import { anyOf, anything, describe, flag, list, number, oneOf, section, text, type Fail, type Out, type Schema } from '../../schema.js';
+import { anyOf, anything, Default, describe, flag, list, number, oneOf, Section, section, text, type Fail, type Out, type Schema } from '../../schema.js';
 import { DEFAULT_MAX_EVENTS } from '../dd/run.js';
-import { PARAM_KINDS, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
+import { PARAM_KINDS, WORKLOAD_NAMES, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
 
 /** Most points one sweep may have. */
 export const MAX_POINTS = 100_000;
@@ -256,3 +256,26 @@ function plotOf(raw: PlotInput, swept: SweepConfig['swept'], headline: string, f
   return { x, y: plot.y ?? headline, series, logX: plot.log_x ?? xs.doubling, logY: plot.log_y === 'auto' ? 'auto' : plot.log_y, svg: plot.svg, png: plot.png };
 }
 
+/** The config's keys and each workload's parameters, with what each is and its default, for `l41sim sweep --help`. */
+export function configHelp(): string {
+  const top = configSchema(WORKLOAD_NAMES[0]!, [], 'name').inner;
+  if (!(top instanceof Section)) throw new Error('the config schema is not a section');
+  const defaultOf = (s: Schema<unknown>) => {
+    if (!(s instanceof Default)) return '';
+    const v: unknown = typeof s.value === 'function' ? (s.value as () => unknown)() : s.value;
+    return typeof v === 'object' && !Array.isArray(v) ? '' : ` (default ${JSON.stringify(v)})`;
+  };
+  const described = (shape: Record<string, Schema<unknown>>, prefix = '') => Object.entries(shape).flatMap(([k, s]): [string, Schema<unknown>][] => (s.doc === undefined ? [] : [[prefix + k, s]]));
+  const keys = [...described(top.shape), ...described(outputsSection.shape, 'outputs.'), ...described(plotSection.shape, 'outputs.plot.')];
+  const width = Math.max(...keys.map(([k]) => k.length), ...WORKLOAD_NAMES.flatMap((w) => Object.keys(workloadDef(w).params).map((p) => p.length + 2)));
+  const lines = ['Config keys (JSON):', ...keys.map(([k, s]) => `  ${k.padEnd(width)}  ${s.doc}${defaultOf(s)}`)];
+  for (const w of WORKLOAD_NAMES) {
+    const def = workloadDef(w);
+    lines.push(`Parameters of ${w} (under "fixed" or "sweep"; also profile, enable, cold_cache):`);
+    for (const [name, spec] of Object.entries(def.params)) {
+      const given = def.defaults[name];
+      lines.push(`    ${name.padEnd(width - 2)}  ${spec.kind}: ${spec.doc}${given === undefined ? '' : ` (default ${JSON.stringify(given)})`}`);
+    }
+  }
+  return lines.join('\n');
+}
