@@ -15,8 +15,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, type Profile } from '../src/costmodel/profile.js';
-import { FEATURE_KERNELS, FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
-import { compareRuns, GUARDED_STEPS, OUTSIDE, type CompareReport, type Side } from '../src/workloads/compare.js';
+import { FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
+import { FEATURE_KERNELS, STEP_TABLES } from '../src/kernel/hooks.js';
+import { compareRuns, type CompareReport, type Side } from '../src/workloads/compare.js';
+import { OUTSIDE_STEPS } from '../src/kernel/step-table.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
@@ -93,8 +95,8 @@ describe.each(['bbb', 'lecture'])('compare on %s', (name) => {
     const all = r.syscalls.find((c) => c.name === 'all')!;
     const sum = r.steps.reduce((a, s) => a + s.baseline_ns, 0);
     expect(sum).toBeCloseTo(all.baseline.ns_per_call, 3);
-    expect(r.steps.some((s) => s.step === OUTSIDE)).toBe(true);
-    expect(r.fast_path.guarded_steps).toEqual(Object.keys(GUARDED_STEPS[shipped.kernel]));
+    expect(r.steps.some((s) => s.step === OUTSIDE_STEPS)).toBe(true);
+    expect(r.fast_path.guarded_steps).toEqual(Object.keys(STEP_TABLES[shipped.kernel].guarded()));
   });
 
   it('with one hook on, its cost lands in its own guarded steps', () => {

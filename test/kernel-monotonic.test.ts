@@ -29,7 +29,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, type Profile } from '../src/costmodel/profile.js';
-import { checkFeatures, FEATURE_KERNELS, FEATURE_NAMES, FeatureError, type Feature } from '../src/kernel/features.js';
+import { FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
+import { checkFeatures, FEATURE_KERNELS, FeatureError } from '../src/kernel/hooks.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { runDd, type DdRun } from '../src/workloads/dd/run.js';
 import { flatMemory } from './helpers/profiles.js';

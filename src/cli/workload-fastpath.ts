@@ -6,7 +6,8 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadProfile } from '../costmodel/profile.js';
-import { checkFeatures, FEATURE_KERNELS, FEATURE_NAMES, FeatureError } from '../kernel/features.js';
+import { FEATURE_NAMES } from '../kernel/features.js';
+import { checkFeatures, FEATURE_KERNELS, FeatureError } from '../kernel/hooks.js';
 import { MAX_SIM_TIME, PS_PER_US, formatTime } from '../events/index.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';

@@ -3,7 +3,7 @@
 
 import type { Profile } from '../costmodel/profile.js';
 import { FreeBSDKernelPath } from './freebsd/path.js';
-import { checkFeatures } from './features.js';
+import { checkFeatures } from './hooks.js';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { LinuxKernelPath } from './linux/path.js';
 

@@ -1,8 +1,7 @@
 // The hooks a run can switch on. Each one makes the guard of one or more steps of
 // the syscall, trap or return path true, so its slow path runs; with all of them
 // off every guard is a load and a branch (the lecture's "making nothing fast").
-
-import { UsageError } from '../errors.js';
+// Which kernel flavour models which hook is its step table's to say (./hooks.ts).
 
 export const FEATURES = {
   ktrace: 'ktrace(1) of the process: syscall entry/return records (p_traceflag), written on return to user (p_ktr)',
@@ -25,42 +24,4 @@ export const FEATURE_NAMES = Object.keys(FEATURES) as Feature[];
 
 export function isFeature(name: string): name is Feature {
   return Object.hasOwn(FEATURES, name);
-}
-
-/** Which kernel paths model each hook; the others refuse it (checkFeatures). */
-export const FEATURE_KERNELS: Record<Feature, readonly ('freebsd' | 'linux')[]> = {
-  ktrace: ['freebsd'],
-  ptrace: ['freebsd', 'linux'],
-  capsicum: ['freebsd'],
-  audit: ['freebsd', 'linux'],
-  racct: ['freebsd'],
-  profil: ['freebsd'],
-  signals: ['freebsd', 'linux'],
-  suspend: ['freebsd'],
-  vfork: ['freebsd'],
-  invariants: ['freebsd'],
-  witness: ['freebsd'],
-  seccomp: ['linux'],
-  tracepoint: ['linux'],
-};
-
-/** A feature the profile's kernel does not have: a usage error naming the feature, the profile and what that kernel accepts. */
-export class FeatureError extends UsageError {
-  constructor(
-    readonly feature: Feature,
-    readonly kernel: 'freebsd' | 'linux',
-    readonly profile: string,
-  ) {
-    const accepted = FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(kernel));
-    super(
-      '--enable',
-      `'${feature}' is ${kernel === 'linux' ? 'a FreeBSD-only hook' : 'a Linux-only hook'} and profile '${profile}' runs the ${kernel === 'linux' ? 'Linux' : 'FreeBSD'} kernel path`,
-      `one of ${accepted.join(', ')}`,
-    );
-  }
-}
-
-/** Refuse features the kernel flavour does not model (throws FeatureError naming the feature and the profile). */
-export function checkFeatures(kernel: 'freebsd' | 'linux', features: Iterable<Feature>, profile: string): void {
-  for (const f of features) if (!FEATURE_KERNELS[f].includes(kernel)) throw new FeatureError(f, kernel, profile);
 }

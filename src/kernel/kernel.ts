@@ -16,21 +16,8 @@ import type { Feature } from './features.js';
 import { AccessKind, CacheHierarchy } from './machine/cache.js';
 import { FILEDESC, KSTACK, KernelMemory, REGION, PROC, SYSENT, SYSENT_ENTRIES, SYSENTVEC, THREAD, UCRED, VM_MAP, VM_OBJECT } from './machine/layout.js';
 import { CostBook, Usage } from './meter.js';
-import {
-  KTRFAC_SYSCALL,
-  KTRFAC_SYSRET,
-  P_PROFIL,
-  P_TRACED,
-  Proc,
-  S_PT_SCE,
-  S_PT_SCX,
-  TDF_ASTPENDING,
-  TDF_NEEDSIGCHK,
-  TDF_NEEDSUSPCHK,
-  TDP_RFPPWAIT,
-  Thread,
-  type Ucred,
-} from './proc.js';
+import { STEP_TABLES } from './hooks.js';
+import { Proc, TDF_ASTPENDING, TDF_NEEDSIGCHK, TDF_NEEDSUSPCHK, Thread, type Ucred } from './proc.js';
 import { StepLedger } from './steps.js';
 import type { SyscallArgs } from './syscall-args.js';
 import { Errno, FileSystem, type Vnode } from './vfs.js';
@@ -60,6 +47,8 @@ export interface KernelPath {
   userFault(td: Thread, va: number, write: boolean, inKernel: boolean): void;
   /** Names of the system calls this path implements. */
   readonly syscallNames: readonly string[];
+  /** A new thread: set the state words its guards test that the run's hooks switch on. */
+  initThread(td: Thread): void;
   /** The buffer cache of a path that models storage I/O (FreeBSD's UFS); absent where none is modelled. */
   readonly bufcache?: { uncache(vp: Vnode & { type: 'reg' }): void };
 }
@@ -135,7 +124,7 @@ export class Kernel implements ClockHandler, Dispatcher {
     readonly options: KernelOptions,
   ) {
     const m = profile.machine;
-    this.steps = new StepLedger(options.traceEvents ?? 0);
+    this.steps = new StepLedger(STEP_TABLES[profile.kernel], options.traceEvents ?? 0);
     this.book = new CostBook(profile);
     this.usage = new Usage(this.book);
     this.term = Object.fromEntries(
@@ -224,20 +213,8 @@ export class Kernel implements ClockHandler, Dispatcher {
     const td = new Thread(proc.pid + 100000, proc, this.mem.alloc('thread', THREAD.size), this.mem.stack(KSTACK.size), ucred);
     td.cpu = this.cpus[0]!;
     this.procs.push(proc);
-    this.applyFeatures(td);
+    this.path.initThread(td);
     return td;
-  }
-
-  /** Set the state words that the run's features switch on (features.ts). */
-  private applyFeatures(td: Thread): void {
-    const p = td.proc;
-    if (this.has('ktrace')) p.p_traceflag |= KTRFAC_SYSCALL | KTRFAC_SYSRET;
-    if (this.has('ptrace')) {
-      p.p_flag |= P_TRACED;
-      p.p_stops |= S_PT_SCE | S_PT_SCX;
-    }
-    if (this.has('profil')) p.p_flag |= P_PROFIL;
-    if (this.has('vfork')) td.td_pflags |= TDP_RFPPWAIT;
   }
 
   newAnonObject(name: string): VmObject {

@@ -3,7 +3,12 @@
 // every picosecond between entry and return is inside exactly one of them, so
 // per-step costs sum to the span's time. A trap taken inside a syscall (a fault
 // in copyout) is a nested span: its time is inside the syscall's step that took
-// it, and it is also recorded as a trap of its own.
+// it, and it is also recorded as a trap of its own. Every top-level step must be
+// declared in the kernel flavour's step table (./step-table.ts): the ledger refuses
+// any other. Observers (the fast-path report) hear each top-level step open and
+// close, so they can measure it without wrapping the kernel.
+
+import type { StepTable } from './step-table.js';
 
 export type SpanKind = 'syscall' | 'trap';
 
@@ -34,7 +39,21 @@ export interface TimelineEvent {
   depth: number;
 }
 
-interface OpenSpan {
+/** The span a top-level step belongs to, as observers see it. */
+export interface SpanView {
+  readonly kind: SpanKind;
+  readonly name: string;
+  /** Inside another span: a fault taken inside a system call. */
+  readonly nested: boolean;
+}
+
+/** Listens to the top-level steps of every span. */
+export interface StepObserver {
+  stepOpened(span: SpanView, step: string): void;
+  stepClosed(span: SpanView, step: string, t0: number, tEnd: number): void;
+}
+
+interface OpenSpan extends SpanView {
   kind: SpanKind;
   name: string;
   t0: number;
@@ -56,14 +75,25 @@ export class StepLedger {
   readonly timeline: TimelineEvent[] = [];
   timelineDropped = 0;
 
-  constructor(private readonly timelineCap = 0) {}
+  private readonly observers: StepObserver[] = [];
+
+  constructor(
+    /** The kernel flavour's step table: a top-level step it does not declare is an error. */
+    readonly table: StepTable,
+    private readonly timelineCap = 0,
+  ) {}
+
+  /** Tell `o` of every top-level step from now on. */
+  observe(o: StepObserver): void {
+    this.observers.push(o);
+  }
 
   beginSpan(kind: SpanKind, name: string, t0: number): void {
     if (kind === 'trap' && this.open_.some((s) => s.kind === 'syscall')) this.nestedTraps++;
     const table = kind === 'syscall' ? this.syscalls : this.traps;
     let totals = table.get(name);
     if (!totals) table.set(name, (totals = { count: 0, ps: 0, steps: new Map(), interruptPs: 0, stepInterruptPs: new Map() }));
-    this.open_.push({ kind, name, t0, baseDepth: this.depth, totals, step: undefined });
+    this.open_.push({ kind, name, nested: this.open_.length > 0, t0, baseDepth: this.depth, totals, step: undefined });
   }
 
   endSpan(tEnd: number): void {
@@ -79,7 +109,11 @@ export class StepLedger {
     this.depth++;
     const span = this.open_[this.open_.length - 1];
     const top = span !== undefined && this.depth === span.baseDepth + 1;
-    if (top) span.step = name;
+    if (top) {
+      if (!this.table.has(name)) this.table.get(name); // throws UnknownStepError
+      span.step = name;
+      for (const o of this.observers) o.stepOpened(span, name);
+    }
     return top;
   }
 
@@ -89,6 +123,7 @@ export class StepLedger {
     if (!top) return;
     const span = this.open_[this.open_.length - 1]!;
     span.step = undefined;
+    for (const o of this.observers) o.stepClosed(span, name, t0, tEnd);
     const steps = span.totals.steps;
     const dt = tEnd - t0;
     steps.set(name, (steps.get(name) ?? 0) + dt);

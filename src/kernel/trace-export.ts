@@ -16,6 +16,7 @@
 // a function between two steps) is shown as a pseudo-step, OUTSIDE_STEPS, so the
 // steps of every span add up to its duration in the trace.
 
+import { OUTSIDE_STEPS } from './step-table.js';
 import type { StepLedger, TimelineEvent } from './steps.js';
 
 export interface ChromeEvent {
@@ -76,8 +77,6 @@ function userSegments(timeline: readonly TimelineEvent[], from: number, to: numb
 /** Below this (ps) a gap between steps is rounding in the time cursor, not time. */
 const GAP_EPSILON_PS = 1e-3;
 
-/** Name of the pseudo-step that covers a span's time outside its top-level steps. */
-export const OUTSIDE_STEPS = '(outside steps)';
 
 /**
  * The time of each syscall or trap that none of its top-level steps covers (the

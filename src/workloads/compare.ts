@@ -12,14 +12,9 @@
 // their own.
 
 import type { KernelFlavour } from '../costmodel/costs.js';
+import { STEP_TABLES } from '../kernel/hooks.js';
+import { OUTSIDE_STEPS } from '../kernel/step-table.js';
 import type { InterruptTotals, SpanTotals, StepLedger } from '../kernel/steps.js';
-import { guardedSteps } from './step-classes.js';
-
-/** The steps whose body is a guard on a hook's flag word (and that hook's slow path when it is on), by kernel path. */
-export const GUARDED_STEPS: Record<KernelFlavour, Record<string, string>> = { freebsd: guardedSteps('freebsd'), linux: guardedSteps('linux') };
-
-/** Name of the pseudo-step for a span's time outside its top-level steps. */
-export const OUTSIDE = '(outside steps)';
 
 export interface CallRow {
   name: string;
@@ -93,7 +88,7 @@ function withoutInterrupts(table: Map<string, SpanTotals>): Map<string, SpanTota
   for (const [name, t] of table) {
     const steps = new Map(t.steps);
     for (const [s, v] of t.stepInterruptPs) if (steps.has(s)) steps.set(s, steps.get(s)! - v);
-    // Interrupt time outside every step comes out of the span only (totals() derives OUTSIDE from it).
+    // Interrupt time outside every step comes out of the span only (totals() derives OUTSIDE_STEPS from it).
     out.set(name, { ...t, ps: t.ps - t.interruptPs, steps });
   }
   return out;
@@ -113,7 +108,7 @@ function totals(table: Map<string, SpanTotals>): { count: number; ps: number; st
       steps.set(s, (steps.get(s) ?? 0) + v);
       inSteps += v;
     }
-    steps.set(OUTSIDE, (steps.get(OUTSIDE) ?? 0) + (t.ps - inSteps));
+    steps.set(OUTSIDE_STEPS, (steps.get(OUTSIDE_STEPS) ?? 0) + (t.ps - inSteps));
   }
   return { count, ps, steps };
 }
@@ -148,7 +143,8 @@ function fastPath(table: Map<string, SpanTotals>, guarded: Record<string, string
 }
 
 export function compareRuns(meta: { workload: string; command: string; seed: string; kernel: KernelFlavour }, base: Side, variant: Side): CompareReport {
-  const guarded = GUARDED_STEPS[meta.kernel];
+  // The steps whose body is a guard on a hook's flag word (and that hook's slow path when it is on).
+  const guarded = STEP_TABLES[meta.kernel].guarded();
   const clean = (s: Side) => ({ syscalls: withoutInterrupts(s.ledger.syscalls), traps: withoutInterrupts(s.ledger.traps) });
   const a = clean(base);
   const b = clean(variant);
@@ -242,7 +238,7 @@ export function formatCompare(r: CompareReport): string {
   const n = r.syscalls.find((c) => c.name === 'all');
   head(`steps (ns per syscall, mean of ${n?.baseline.count ?? 0})`, ['', 'baseline', 'variant', 'diff', 'rel']);
   for (const s of r.steps) {
-    if (s.step === OUTSIDE && Math.abs(s.baseline_ns) < 0.05 && Math.abs(s.variant_ns) < 0.05) continue;
+    if (s.step === OUTSIDE_STEPS && Math.abs(s.baseline_ns) < 0.05 && Math.abs(s.variant_ns) < 0.05) continue;
     out.push(`  ${(s.guards ? 'G ' : '  ') + s.step}`.padEnd(w) + ''.padStart(8) + `${fmtNs(s.baseline_ns).padStart(12)}${fmtNs(s.variant_ns).padStart(12)}${fmtDiff(s.diff_ns).padStart(12)}${fmtRel(s.rel).padStart(12)}`);
   }
   out.push(`  (G: a guarded step: a test of a hook's flag word, and the hook's work when it is on)`);

@@ -11,10 +11,11 @@
 // totals before and after each timed call gives that call's top-level steps. Span
 // time that no step covers (code fetched between steps) is shown as the trace
 // export shows it, the pseudo-step '(outside steps)', so the rows always add up
-// to the call. The loads each step made, by the cache
-// level that served them, come from the meter: the program wraps Kernel.step for
-// the timed calls and snapshots the usage counts around each top-level step
-// (instrumentation only; nothing the model charges changes).
+// to the call. The loads each step made, by the cache level that served them, come
+// from the meter: the probe observes the step ledger (StepLedger.observe) and
+// snapshots the usage counts as each top-level step of a timed call opens and
+// closes (instrumentation only; nothing the model charges changes). What each step
+// is (its kind, the hook a guard tests for) is the kernel's step table's to say.
 //
 // Clock interrupts: a hardclock tick that lands inside a timed call would add
 // its handler to whichever step it interrupted. The ticks still fire (the
@@ -24,13 +25,13 @@
 
 import type { Profile } from '../costmodel/profile.js';
 import { bootKernel } from '../kernel/boot.js';
-import { FEATURE_KERNELS, FEATURE_NAMES, checkFeatures, type Feature } from '../kernel/features.js';
+import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
+import { FEATURE_KERNELS, STEP_TABLES, checkFeatures } from '../kernel/hooks.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { Thread } from '../kernel/proc.js';
-import { OUTSIDE_STEPS } from '../kernel/trace-export.js';
+import { OUTSIDE_STEPS, STEP_KINDS, type StepKind } from '../kernel/step-table.js';
+import type { SpanView, StepObserver } from '../kernel/steps.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
 import { runProgram, UserProcess, type Program } from './runtime.js';
-import { classifyStep, STEP_KINDS, type StepKind } from './step-classes.js';
 
 
 export interface FastpathSpec {
@@ -209,10 +210,11 @@ export function runFastpath(spec: FastpathSpec): FastpathRun {
 }
 
 /** Times one call of the null syscall, step by step (ledger) and load by load (meter). */
-class StepProbe {
+class StepProbe implements StepObserver {
   private active = false;
-  private depth = 0;
   private current = new Map<string, Float64Array>();
+  /** The usage counts when the open top-level step began. */
+  private before: number[] = [];
   /** The meter terms tracked per step: each cache level's and memory's load latency, then TLB misses. */
   readonly ids: number[];
 
@@ -220,31 +222,27 @@ class StepProbe {
     private readonly k: Kernel,
     private readonly name: string,
   ) {
-    const step = k.step.bind(k);
     this.ids = [...k.book.levelLatency, k.book.id('tlb.miss')];
-    const ids = this.ids;
-    const counts = k.usage.counts;
-    k.step = (td: Thread, stepName: string, body: () => void): void => {
-      if (!this.active || this.depth > 0) {
-        this.depth++;
-        try {
-          step(td, stepName, body);
-        } finally {
-          this.depth--;
-        }
-        return;
-      }
-      const before = ids.map((id) => counts[id]!);
-      this.depth++;
-      try {
-        step(td, stepName, body);
-      } finally {
-        this.depth--;
-        let d = this.current.get(stepName);
-        if (!d) this.current.set(stepName, (d = new Float64Array(ids.length)));
-        for (let i = 0; i < ids.length; i++) d[i] = d[i]! + counts[ids[i]!]! - before[i]!;
-      }
-    };
+    k.steps.observe(this);
+  }
+
+  /** The top-level steps of the timed call itself (not those of a fault taken inside it). */
+  private timing(span: SpanView): boolean {
+    return this.active && !span.nested;
+  }
+
+  stepOpened(span: SpanView): void {
+    if (!this.timing(span)) return;
+    const counts = this.k.usage.counts;
+    this.before = this.ids.map((id) => counts[id]!);
+  }
+
+  stepClosed(span: SpanView, step: string): void {
+    if (!this.timing(span)) return;
+    const counts = this.k.usage.counts;
+    let d = this.current.get(step);
+    if (!d) this.current.set(step, (d = new Float64Array(this.ids.length)));
+    for (let i = 0; i < this.ids.length; i++) d[i] = d[i]! + counts[this.ids[i]!]! - this.before[i]!;
   }
 
   /** One call of the null syscall from user mode (the libc stub, then the kernel path), as UserProcess.sys makes it. */
@@ -364,14 +362,16 @@ export function fastpathReport(spec: FastpathSpec): { report: FastpathReport; ru
   const cold = run.cold.length > 0 ? average(k, run.cold) : null;
   const order = [...warm.steps.keys()];
   for (const s of cold?.steps.keys() ?? []) if (!order.includes(s)) order.push(s);
+  const table = STEP_TABLES[spec.profile.kernel];
   const steps: StepRow[] = order.map((step) => {
-    const c = classifyStep(step);
+    const c = table.get(step);
     const w = warm.steps.get(step) ?? 0;
     const cps = cold ? (cold.steps.get(step) ?? 0) : null;
     return {
       step,
       kind: c.kind,
-      hook: c.hook ?? null,
+      // The pseudo-step for time outside every step says what that time is.
+      hook: c.guard?.hook ?? (step === OUTSIDE_STEPS ? c.does : null),
       warm_ns: w / 1000,
       warm_share: warm.ps > 0 ? w / warm.ps : 0,
       warm_loads: loadsOf(k, warm.usage.get(step)),

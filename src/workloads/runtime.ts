@@ -39,6 +39,11 @@ export function setInterruptFlag(flag: Int32Array | undefined): void {
   interruptFlag = flag;
 }
 
+/** The flag this thread polls, to hand to the threads it starts. */
+export function currentInterruptFlag(): Int32Array | undefined {
+  return interruptFlag;
+}
+
 /** True once SIGINT has asked this thread's work to stop. */
 export function interruptRequested(): boolean {
   return interruptFlag !== undefined && Atomics.load(interruptFlag, 0) !== 0;

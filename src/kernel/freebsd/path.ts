@@ -18,6 +18,7 @@ import { VfsSyscalls } from './sys/vfs.js';
 import { VmSyscalls } from './sys/vm.js';
 import { FreeBSDSyscallPath } from './syscall.js';
 import { FreeBSDTrapPath } from './trap.js';
+import { FreeBSDUserReturn } from './userret.js';
 
 export class FreeBSDKernelPath implements KernelPath {
   readonly sys: FreeBSDSyscallPath;
@@ -27,8 +28,9 @@ export class FreeBSDKernelPath implements KernelPath {
   private readonly bodies: ReadonlyMap<string, SyscallBody>;
 
   constructor(private readonly k: Kernel) {
-    this.sys = new FreeBSDSyscallPath(k, buildSysent(k.profile.machine.isa));
-    this.trap = new FreeBSDTrapPath(k, this.sys);
+    const ret = new FreeBSDUserReturn(k);
+    this.sys = new FreeBSDSyscallPath(k, buildSysent(k.profile.machine.isa), ret);
+    this.trap = new FreeBSDTrapPath(k, ret);
     this.vfs = new VfsOps(k);
     this.bufcache = new BufferCache(k, this.vfs);
     const dev = new DevSyscalls(k, this.vfs);
@@ -36,6 +38,10 @@ export class FreeBSDKernelPath implements KernelPath {
     const vfs = new VfsSyscalls(k, this.vfs, this.bufcache, dev);
     const proc = new ProcSyscalls(k, this.vfs, vm);
     this.bodies = new Map<string, SyscallBody>([...bodiesOf(proc), ...bodiesOf(vfs), ...bodiesOf(dev), ...bodiesOf(vm)]);
+  }
+
+  initThread(td: Thread): void {
+    this.sys.switchOnHooks(td);
   }
 
   get syscallNames(): readonly string[] {

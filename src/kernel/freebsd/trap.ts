@@ -10,19 +10,26 @@ import type { Kernel } from '../kernel.js';
 import { CNT, KSTACK, TRAPFRAME_LINES, VM_MAP, VM_OBJECT, VM_PAGE, vmPageAddr } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import type { MapEntry } from '../vm/vmspace.js';
-import type { FreeBSDSyscallPath } from './syscall.js';
+import type { TakeStep } from '../step-table.js';
+import type { FreeBSDStep } from './steps.js';
+import type { FreeBSDUserReturn } from './userret.js';
 
 /** Page-table span of one page-table page: 2 MiB on amd64 (512 PTEs), 4 MiB on ARMv6/7 (four 1 KiB L2 tables per page). */
 const PT_SPAN = { amd64: 2 * 1024 * 1024, armv7: 4 * 1024 * 1024, x86_64: 2 * 1024 * 1024 } as const;
 
 export class FreeBSDTrapPath {
+  private readonly step: TakeStep<FreeBSDStep>;
+
 
   constructor(
     private readonly k: Kernel,
-    private readonly sys: FreeBSDSyscallPath,
-  ) {}
+    private readonly ret: FreeBSDUserReturn,
+  ) {
+    this.step = k.step.bind(k);
+  }
 
-  get trapFn(): string {
+
+  get trapFn(): 'abort_handler' | 'trap' {
     return this.k.profile.machine.isa === 'armv7' ? 'abort_handler' : 'trap';
   }
 
@@ -37,11 +44,11 @@ export class FreeBSDTrapPath {
     // The exception vector's frame (amd64 calltrap, ARM's abort entry), outermost in stack().
     const vector = fn === 'abort_handler' ? 'data_abort_entry' : 'calltrap';
     k.enter(td, vector, 2);
-    k.step(td, 'exception_entry', () => {
+    this.step(td, 'exception_entry', () => {
       k.charge(td, 'trap_entry');
       for (let i = 0; i < TRAPFRAME_LINES; i++) cpu.store(td.kstack + KSTACK.trap_trapframe + i * k.lineBytes);
     });
-    k.step(td, fn, () => {
+    this.step(td, fn, () => {
       k.enter(td, fn, 6);
       cpu.store(k.globals.cnt); // cnt.v_trap++
       if (!inKernel) {
@@ -52,11 +59,11 @@ export class FreeBSDTrapPath {
       }
       if (fn === 'abort_handler') this.abortHandler(td, va, write, inKernel);
       else this.trapPfault(td, va, write, inKernel);
-      if (!inKernel) this.sys.userret(td);
+      if (!inKernel) this.ret.userret(td);
       k.leave(td, fn);
     });
-    k.step(td, 'exception_return', () => {
-      if (!inKernel) this.sys.astCheck(td);
+    this.step(td, 'exception_return', () => {
+      if (!inKernel) this.ret.astCheck(td);
       k.charge(td, 'trap_exit');
     });
     k.leave(td, vector);

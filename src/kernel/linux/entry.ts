@@ -11,6 +11,7 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
+import type { TakeStep } from '../step-table.js';
 import { KSTACK } from '../machine/layout.js';
 import { ProcessExited, type Thread } from '../proc.js';
 import { Errno } from '../vfs.js';
@@ -33,6 +34,7 @@ import {
   TIF_SIGPENDING,
   type LinuxTask,
 } from './task.js';
+import type { LinuxStep } from './steps.js';
 
 /** Bytes of the rt_sigframe (ucontext, siginfo, the xsave area) that setup_rt_frame copies out. */
 const RT_SIGFRAME_BYTES = 1024;
@@ -52,12 +54,16 @@ export interface TaskWorkRunner {
 }
 
 export class LinuxSyscallPath {
+  private readonly step: TakeStep<LinuxStep>;
+
   constructor(
     private readonly k: Kernel,
     private readonly task: (td: Thread) => LinuxTask,
     readonly percpu: PerCpu,
     private readonly work: TaskWorkRunner,
-  ) {}
+  ) {
+    this.step = k.step.bind(k);
+  }
 
   /** thread_info.flags as the exit path reads it: TIF_SIGPENDING is set by signal_wake_up when a signal is queued (Kernel.postTickWork counts it). */
   tif(t: LinuxTask): number {
@@ -76,7 +82,7 @@ export class LinuxSyscallPath {
     // (PTI: patched out unless enabled), load the task stack, build pt_regs (6 pushes +
     // PUSH_AND_CLEAR_REGS, ax = -ENOSYS); IBRS_ENTER, UNTRAIN_RET, CLEAR_BRANCH_HISTORY as
     // the boot's mitigations patched them in (their cost is the profile's mitigation_entry).
-    k.step(td, 'entry_SYSCALL_64', () => {
+    this.step(td, 'entry_SYSCALL_64', () => {
       k.enter(td, 'entry_SYSCALL_64', 2);
       k.charge(td, 'syscall_entry');
       cpu.store(this.percpu.tss);
@@ -87,11 +93,11 @@ export class LinuxSyscallPath {
       k.enter(td, 'do_syscall_64', 2);
     });
     // 4. add_random_kstack_offset(): static key randomize_kstack_offset (on) + the per-CPU offset.
-    k.step(td, 'add_random_kstack_offset', () => cpu.load(this.percpu.kstackOffset));
+    this.step(td, 'add_random_kstack_offset', () => cpu.load(this.percpu.kstackOffset));
     // 5. enter_from_user_mode(): lockdep and irq tracing compiled out; context tracking's
     // static key off (no NO_HZ_FULL): class P, nothing to load.
     // 6-7. local_irq_enable(); syscall_enter_from_user_mode_work(): the syscall_work word.
-    k.step(td, 'syscall_enter_from_user_mode_work', () => {
+    this.step(td, 'syscall_enter_from_user_mode_work', () => {
       k.charge(td, 'call'); // sti and the inlined prologue
       if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_ENTER) !== 0)) this.syscallTraceEnter(td, t, name);
     });
@@ -100,7 +106,7 @@ export class LinuxSyscallPath {
     let result = 0;
     let error: Errno | undefined;
     let exited: ProcessExited | undefined;
-    k.step(td, 'x64_sys_call', () => {
+    this.step(td, 'x64_sys_call', () => {
       cpu.load(t.ptRegs(2)); // orig_ax
       k.guard(td, t.ptRegs(2), nr < 0); // nr < NR_syscalls (unsigned compare)
       k.charge(td, 'call'); // the switch's direct call
@@ -128,7 +134,7 @@ export class LinuxSyscallPath {
     // no RF/TF), then IBRS_EXIT, pop the registers, the trampoline stack, STACKLEAK_ERASE
     // and SWITCH_TO_USER_CR3 (not configured / off), swapgs, CLEAR_CPU_BUFFERS (VERW where
     // MDS needs it), sysretq; the return thunks and VERW are the profile's mitigation_exit.
-    k.step(td, 'sysret', () => {
+    this.step(td, 'sysret', () => {
       k.leave(td, 'do_syscall_64');
       for (let i = 0; i < 3; i++) cpu.load(t.ptRegs(i));
       k.charge(td, 'mitigation_exit');
@@ -144,7 +150,7 @@ export class LinuxSyscallPath {
   private syscallExitToUserMode(td: Thread, t: LinuxTask, name: string): void {
     const k = this.k;
     // 1. syscall_exit_to_user_mode_work(): reload syscall_work.
-    k.step(td, 'syscall_exit_to_user_mode_work', () => {
+    this.step(td, 'syscall_exit_to_user_mode_work', () => {
       if (k.guard(td, t.field('syscall_work'), (t.syscall_work & SYSCALL_WORK_EXIT) !== 0)) this.syscallExitWork(td, t, name);
     });
     // 2. rseq_syscall(): CONFIG_DEBUG_RSEQ only (off). 3-6: irqs off, then exit_to_user_mode().
@@ -159,12 +165,12 @@ export class LinuxSyscallPath {
   exitToUserMode(td: Thread, t: LinuxTask): void {
     const k = this.k;
     let tiWork = 0;
-    k.step(td, 'exit_to_user_mode_prepare', () => {
+    this.step(td, 'exit_to_user_mode_prepare', () => {
       k.charge(td, 'call'); // cli
       tiWork = this.tif(t);
       if (k.guard(td, t.field('flags'), (tiWork & EXIT_TO_USER_MODE_WORK) !== 0)) tiWork = this.exitToUserModeLoop(td, t, tiWork);
     });
-    k.step(td, 'arch_exit_to_user_mode_prepare', () => {
+    this.step(td, 'arch_exit_to_user_mode_prepare', () => {
       // The same ti_work, in a register: the branch only.
       k.charge(td, 'guard');
       if ((tiWork & ARCH_EXIT_WORK) !== 0) this.archExitWork(td, t, tiWork);

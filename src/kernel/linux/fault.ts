@@ -11,23 +11,29 @@
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
+import type { TakeStep } from '../step-table.js';
 import { VM_OBJECT } from '../machine/layout.js';
 import type { Thread } from '../proc.js';
 import type { MapEntry } from '../vm/vmspace.js';
 import type { LinuxSyscallPath } from './entry.js';
 import type { LinuxMmOps } from './mm.js';
 import { MEMCG, VMA, type LinuxTask } from './task.js';
+import type { LinuxStep } from './steps.js';
 
 /** fault_around_bytes: a read fault on a file mapping maps the cached pages of this aligned window. */
 const FAULT_AROUND_BYTES = 64 * 1024;
 
 export class LinuxFaultPath {
+  private readonly step: TakeStep<LinuxStep>;
+
   constructor(
     private readonly k: Kernel,
     private readonly task: (td: Thread) => LinuxTask,
     private readonly sys: LinuxSyscallPath,
     private readonly mm: LinuxMmOps,
-  ) {}
+  ) {
+    this.step = k.step.bind(k);
+  }
 
   /** A page fault at `va`: from user mode an exception of its own, from clear_user/copy_to_user a nested one. */
   pageFault(td: Thread, va: number, write: boolean, inKernel: boolean): void {
@@ -40,7 +46,7 @@ export class LinuxFaultPath {
     // asm_exc_page_fault -> error_entry: from user mode swapgs + FENCE_SWAPGS_USER_ENTRY
     // (lfence), CR3/IBRS/untrain as patched (mitigation_entry), sync_regs; from kernel
     // mode only the lfence. Either way the registers are pushed into a pt_regs.
-    k.step(td, 'asm_exc_page_fault', () => {
+    this.step(td, 'asm_exc_page_fault', () => {
       k.charge(td, 'trap_entry');
       if (!inKernel) {
         k.charge(td, 'mitigation_entry');
@@ -49,7 +55,7 @@ export class LinuxFaultPath {
         for (let i = 0; i < 3; i++) cpu.store(t.nestedPtRegs(i));
       }
     });
-    k.step(td, 'exc_page_fault', () => {
+    this.step(td, 'exc_page_fault', () => {
       k.enter(td, 'exc_page_fault', 3);
       // read_cr2(); prefetchw(&mm->mmap_lock); kvm_handle_async_pf (static key); irqentry_enter().
       cpu.load(t.mmField('mmap_lock'));
@@ -61,7 +67,7 @@ export class LinuxFaultPath {
     // irqentry_exit(): to user mode the full exit work (reference section 3, steps 4-6);
     // to kernel mode only the preemption check (a static call, a NOP under preempt=none).
     if (!inKernel) this.sys.exitToUserMode(td, t);
-    k.step(td, 'iret', () => {
+    this.step(td, 'iret', () => {
       k.charge(td, 'trap_exit');
       if (!inKernel) k.charge(td, 'mitigation_exit');
     });

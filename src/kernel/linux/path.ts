@@ -4,7 +4,7 @@
 // absent locale files, EBADF for a closed descriptor, EINVAL for a bad size or
 // signal. Each body charges what the call does, through ./fs.ts and ./mm.ts.
 
-import { checkFeatures } from '../features.js';
+import { checkFeatures } from '../hooks.js';
 import type { ExecImage, Kernel, KernelPath } from '../kernel.js';
 import { num, str, type SyscallArgs } from '../syscall-args.js';
 import { AccessKind } from '../machine/cache.js';
@@ -213,6 +213,9 @@ export class LinuxKernelPath implements KernelPath {
       exit_group: (td, a) => this.exitGroup(td, num(a, 'status')),
     };
   }
+
+  /** Nothing yet: the task, and the syscall_work bits the run's hooks set, are built at the thread's first syscall or fault (task()). */
+  initThread(_td: Thread): void {}
 
   get syscallNames(): readonly string[] {
     return Object.keys(this.bodies);

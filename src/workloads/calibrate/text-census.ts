@@ -6,7 +6,8 @@
 // other path reaches keeps the model's own placement and size.
 
 import type { Profile } from '../../costmodel/profile.js';
-import { FEATURE_KERNELS, FEATURE_NAMES, type Feature } from '../../kernel/features.js';
+import { FEATURE_NAMES, type Feature } from '../../kernel/features.js';
+import { FEATURE_KERNELS } from '../../kernel/hooks.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { parseOperands } from '../dd/operands.js';
 import { runDd } from '../dd/run.js';
