@@ -13,7 +13,7 @@ import { configHelp } from '../workloads/sweep/config-schema.js';
 import { asciiChart, renderPlot, seriesOf } from '../workloads/sweep/plot.js';
 import { defaultWorkers, runSweep } from '../workloads/sweep/runner.js';
 import { workloadDef } from '../workloads/sweep/workloads.js';
-import { packageVersion } from './main.js';
+import { packageVersion } from '../costmodel/repo.js';
 import { progressBar, stderrTerminal } from './terminal.js';
 
 interface SweepOptionValues {

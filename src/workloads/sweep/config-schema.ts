@@ -10,7 +10,7 @@
 
 import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
 import { anyOf, anything, Default, describe, flag, list, number, oneOf, Section, section, text, type Fail, type Out, type Schema } from '../../schema.js';
-import { DEFAULT_MAX_EVENTS } from '../dd/run.js';
+import { RUN_MAX_EVENTS } from '../runtime.js';
 import { PARAM_KINDS, WORKLOAD_NAMES, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
 
 /** Most points one sweep may have. */
@@ -153,7 +153,7 @@ export function configSchema(workload: WorkloadName, sweepOrder: readonly string
       enable: hooks.optional().describe("hooks on, on top of the profile's kernel options"),
       disable: hooks.optional().describe("hooks off, on top of the profile's kernel options"),
       cold_cache: flag().optional().describe('start every run with cold caches (it may also be fixed or swept)'),
-      max_events: number({ integer: true, min: 1 }).default(DEFAULT_MAX_EVENTS).describe('most simulated events per point, as --max-events'),
+      max_events: number({ integer: true, min: 1 }).default(RUN_MAX_EVENTS).describe('most simulated events per point, as --max-events'),
       outputs: outputsSection.default(() => ({ csv: true, json: true })).describe('what to write, and where'),
       $schema: anything().optional(),
       comment: anything().optional(),

@@ -31,9 +31,8 @@ import { basename } from 'node:path';
 import { loadProfile, profileHash, type Profile } from '../../costmodel/profile.js';
 import { CliError, ValidationError } from '../../errors.js';
 import type { Feature } from '../../kernel/features.js';
-import { checkFeatures, FeatureError } from '../../kernel/hooks.js';
+import { checkFeatures, FeatureError, profileFeatures } from '../../kernel/hooks.js';
 import { anything, oneOf, record, validate } from '../../schema.js';
-import { profileFeatures } from '../dd/run.js';
 import { configSchema, type SweepConfig } from './config-schema.js';
 import { WORKLOAD_NAMES, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
 
