@@ -13,7 +13,8 @@ import { SCRIPTS } from '../src/kernel/dtrace/scripts.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { KNOWN_MISSES } from '../src/workloads/calibrate/lecture.js';
 import { DD_TABLES, ddReport, type DdReport } from '../src/workloads/dd/report.js';
-import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
+import { runDd } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const data = (name: string) => JSON.parse(readFileSync(join(root, 'calibration', 'data', name), 'utf8'));

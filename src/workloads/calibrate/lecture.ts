@@ -13,7 +13,8 @@ import { repoPath } from '../../costmodel/repo.js';
 import { CostBook } from '../../kernel/meter.js';
 import { parseOperands } from '../dd/operands.js';
 import { lmbenchLatency, type LmbenchTest } from '../lmbench.js';
-import { profileFeatures, runDd, type DdRun } from '../dd/run.js';
+import { runDd, type DdRun } from '../dd/run.js';
+import { profileFeatures } from '../../kernel/hooks.js';
 import { psPerUnit, setFitted, sig4, termParam } from './terms.js';
 
 type RawProfile = Record<string, any>;
