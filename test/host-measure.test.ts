@@ -190,8 +190,8 @@ describe('measureFromNode (tiny quick run)', () => {
       positive(p.net);
       expect(p.calls_per_repeat).toBeGreaterThan(0);
     }
-    // clearing 1 MiB costs far more than clearing 4 KiB
-    expect(m.read_sweep[2]!.net!.wall_ns.median).toBeGreaterThan(4 * m.read_sweep[0]!.net!.wall_ns.median);
+    // clearing 1 MiB costs far more than clearing 4 KiB (the quickest repeats: another process can only slow one down)
+    expect(m.read_sweep[2]!.gross.wall_ns.min).toBeGreaterThan(4 * m.read_sweep[0]!.gross.wall_ns.min);
 
     const fp = m.faults.points[0]!;
     expect(fp.size_bytes).toBe(4 << 20);

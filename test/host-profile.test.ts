@@ -10,7 +10,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeDifferences, fingerprintDifferences, parseFingerprint, profileNameFor, SIGNATURE_FACTOR, type MachineFingerprint } from '../src/costmodel/fingerprint.js';
+import { describeDifferences, fingerprintDifferences, hostFingerprint, profileNameFor, SIGNATURE_FACTOR, type MachineFingerprint } from '../src/costmodel/fingerprint.js';
+import { validate } from '../src/schema.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { readFingerprint } from '../src/host/fingerprint.js';
 import { parseGetconfCaches } from '../src/host/getconf.js';
@@ -23,7 +24,7 @@ const onLinux = process.platform === 'linux';
 const FP: MachineFingerprint = {
   machine: 'vm: AMD EPYC family 26 model 2 stepping 1, 2 CPUs, virtualised; Linux 6.18.44-fc-v1252',
   hostname: 'vm',
-  cpu: { vendor: 'AuthenticAMD', family: 26, model: 2, stepping: 1, microcode: null, name: 'AMD EPYC' },
+  cpu: { vendor: 'AuthenticAMD', family: 26, model: 2, stepping: 1, name: 'AMD EPYC' },
   cpus: 2,
   caches: 'L1d 48K 12-way, L1i 32K, L2 1M 8-way, L3 508M',
   kernel: { release: '6.18.44-fc-v1252', version: '#1 SMP PREEMPT_DYNAMIC @0' },
@@ -37,7 +38,7 @@ const FP: MachineFingerprint = {
 describe('machine fingerprints', () => {
   it('match themselves, and name every identity field that differs, recorded ones first', () => {
     expect(fingerprintDifferences(FP, FP)).toEqual([]);
-    const other: MachineFingerprint = { ...FP, kernel: { ...FP.kernel, release: '6.18.44-fc-v782' }, cpu: { ...FP.cpu, vendor: null }, mitigations: { ...FP.mitigations, meltdown: 'Not affected' } };
+    const other: MachineFingerprint = { ...FP, kernel: { ...FP.kernel, release: '6.18.44-fc-v782' }, cpu: { name: FP.cpu.name, family: 26, model: 2, stepping: 1 }, mitigations: { ...FP.mitigations, meltdown: 'Not affected' } };
     const d = fingerprintDifferences(FP, other);
     expect(d.map((x) => x.field)).toEqual(['kernel release', 'mitigation meltdown', 'CPU vendor']);
     expect(d[2]).toEqual({ field: 'CPU vendor', here: 'AuthenticAMD', profile: 'not recorded' });
@@ -53,21 +54,24 @@ describe('machine fingerprints', () => {
     // A different machine is reported by its identity, not by its speed.
     expect(fingerprintDifferences({ ...sig(5), hz: 1000 }, FP).map((x) => x.field)).toEqual(['HZ']);
     // No signature on either side: the identity decides.
-    expect(fingerprintDifferences({ ...sig(5), signature: null }, FP)).toEqual([]);
+    expect(fingerprintDifferences({ ...sig(5), signature: undefined }, FP)).toEqual([]);
   });
 
   it('name a profile after the machine: host name, kernel release, and a hash of the whole identity', () => {
     expect(profileNameFor(FP)).toMatch(/^host-vm-6\.18\.44-fc-v1252-[0-9a-f]{6}$/);
-    expect(profileNameFor({ ...FP, signature: null })).toBe(profileNameFor(FP));
+    expect(profileNameFor({ ...FP, signature: undefined })).toBe(profileNameFor(FP));
     expect(profileNameFor({ ...FP, mitigations: { ...FP.mitigations, meltdown: 'Not affected' } })).not.toBe(profileNameFor(FP));
   });
 
   it('validate in a profile, naming the JSON path of a fault', () => {
-    expect(parseFingerprint(JSON.parse(JSON.stringify(FP)), 'p.fingerprint')).toEqual(FP);
-    expect(() => parseFingerprint({ ...FP, cpus: 0 }, 'p.fingerprint')).toThrow(/^p\.fingerprint\.cpus: 0 is out of range/);
-    expect(() => parseFingerprint({ ...FP, cpu: { ...FP.cpu, family: 'x' } }, 'p.fingerprint')).toThrow(/^p\.fingerprint\.cpu\.family: /);
+    const check = (v: unknown) => validate(hostFingerprint, v, 'p.fingerprint');
+    expect(check(JSON.parse(JSON.stringify(FP)))).toEqual(FP);
+    expect(() => check({ ...FP, cpus: 0 })).toThrow(/^p\.fingerprint\.cpus: 0 is out of range/);
+    expect(() => check({ ...FP, cpu: { ...FP.cpu, family: 'x' } })).toThrow(/^p\.fingerprint\.cpu\.family: /);
+    expect(() => check({ ...FP, kernel: { release: '6.1' } })).toThrow(/^p\.fingerprint\.kernel\.version: missing is not a non-empty string/);
+    // What a machine does not say is absent: it compares as not recorded.
     const { hz: _hz, ...noHz } = FP;
-    expect(() => parseFingerprint(noHz, 'p.fingerprint')).toThrow(/^p\.fingerprint\.hz: missing is not a finite number/);
+    expect(fingerprintDifferences(check(noHz), FP)).toEqual([{ field: 'HZ', here: 'not recorded', profile: '250' }]);
   });
 
   it('come from cpuinfo, getconf and lscpu', () => {
@@ -110,7 +114,7 @@ describe.runIf(onLinux)('--profile host on the command line (a copy of the packa
   });
 
   it('refuses a profile of another machine, naming what differs; --allow-stale-host uses it and says so on stderr', () => {
-    put('host-elsewhere', { ...here, kernel: { ...here.kernel, release: 'another-kernel' }, signature: null });
+    put('host-elsewhere', { ...here, kernel: { ...here.kernel, release: 'another-kernel' }, signature: undefined });
     const r = l41sim(['workload', 'dd', '--bs', '4k', '--profile', 'host']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
@@ -125,7 +129,7 @@ describe.runIf(onLinux)('--profile host on the command line (a copy of the packa
   });
 
   it('picks the profile whose fingerprint matches this machine, and `profiles` says which', () => {
-    put('host-here', { ...here, signature: null });
+    put('host-here', { ...here, signature: undefined });
     const r = l41sim(['workload', 'dd', '--bs', '4k', '--trace', 'none', '--profile', 'host']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -133,6 +137,6 @@ describe.runIf(onLinux)('--profile host on the command line (a copy of the packa
     const list = l41sim(['profiles']).stdout;
     expect(list).toMatch(/\nhost += host-here, the profile of this machine \(.+\)\n$/);
     expect(list).toMatch(/\nhost-here +.*; measured on /);
-    expect(validateProfile(JSON.parse(readFileSync(join(pkg, 'calibration', 'host-here.json'), 'utf8')), 'host-here').fingerprint).toEqual({ ...here, signature: null });
+    expect(validateProfile(JSON.parse(readFileSync(join(pkg, 'calibration', 'host-here.json'), 'utf8')), 'host-here').fingerprint).toEqual({ ...here, signature: undefined });
   });
 });

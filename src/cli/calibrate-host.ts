@@ -13,8 +13,7 @@ import { loadDeclaredRows, rolesPathFor, type RolesFile } from '../costmodel/cal
 import { profileNameFor } from '../costmodel/fingerprint.js';
 import { FitError } from '../costmodel/fit.js';
 import { calibrationDir, profilePath, validateProfile, type Profile } from '../costmodel/profile.js';
-import { ValidationError } from '../costmodel/validate.js';
-import { RuntimeFailure, UsageError } from '../errors.js';
+import { RuntimeFailure, UsageError, ValidationError } from '../errors.js';
 import { HostMeasureError } from '../host/error.js';
 import { probeHost, type HostFacts } from '../host/facts.js';
 import { fingerprintOf } from '../host/fingerprint.js';

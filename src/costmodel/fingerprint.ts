@@ -1,53 +1,54 @@
 // Which machine a host profile was measured on: its fingerprint, and how two
 // fingerprints differ. A host profile describes one machine (CPU, kernel build, boot
 // mitigations, hypervisor); `--profile host` uses one only on a machine whose
-// fingerprint matches (src/cli/host-profile.ts), so that a profile measured elsewhere is
+// fingerprint matches (src/workloads/host-profile.ts), so that a profile measured elsewhere is
 // never used as "this machine" without saying so.
 //
 // The fingerprint is read by src/host/fingerprint.ts; this module only declares it,
 // validates it in a profile, compares two and names the profile after it.
 
 import { createHash } from 'node:crypto';
-import { ValidationError, expectKeys, expectNumber, expectObject, expectString } from './validate.js';
+import { number, record, section, text, type Out } from '../schema.js';
 
-export interface CpuIdentity {
-  /** /proc/cpuinfo vendor_id, e.g. "AuthenticAMD". */
-  vendor: string | null;
-  family: number | null;
-  model: number | null;
-  stepping: number | null;
-  /** /proc/cpuinfo microcode revision (VMs often hide it). */
-  microcode: string | null;
-  /** /proc/cpuinfo model name. */
-  name: string | null;
-}
+const maybeText = (doc: string) => text().optional().describe(doc);
+const maybeInt = (doc: string) => number({ integer: true, min: 0 }).optional().describe(doc);
 
-/** A sub-second measurement that tells two machines of the same identity apart when they perform differently. */
-export interface MachineSignature {
-  /** One getuid(2) round trip from Node (process.getuid, loop included), ns. */
-  null_syscall_ns: number;
-  /** One page fault taken inside read(2) into a fresh buffer, ns. */
-  page_fault_ns: number;
-}
+/**
+ * The fingerprint, declared like every profile section (./profile-schema.ts). What the
+ * machine did not say (a VM hides its microcode; files from before a field was read) is
+ * absent, and compares as "not recorded".
+ */
+export const hostFingerprint = section({
+  machine: text().describe('the machine in words: host name, CPU, kernel'),
+  hostname: text().describe('the host name (not compared: every VM here is "vm")'),
+  cpu: section({
+    vendor: maybeText('vendor_id in /proc/cpuinfo'),
+    family: maybeInt('cpu family'),
+    model: maybeInt('model number (not the name)'),
+    stepping: maybeInt('stepping'),
+    microcode: maybeText('microcode revision (VMs often hide it)'),
+    name: maybeText('model name'),
+  }),
+  cpus: number({ integer: true, min: 1 }).describe('CPUs, as /proc/cpuinfo lists them'),
+  caches: maybeText('cache geometry as the CPU and kernel report it (/sys, else getconf), e.g. "L1d 48K 12-way, L2 1M 8-way"'),
+  kernel: section({
+    release: text().describe('uname -r'),
+    version: text().describe('uname -v: the build string'),
+  }),
+  mitigations: record(text('a string', { empty: true })).optional().describe('/sys/devices/system/cpu/vulnerabilities: file name -> its line'),
+  hypervisor: maybeText('the hypervisor\'s vendor, "unknown" when the CPU says there is one but not whose, "none" on bare metal'),
+  page_bytes: maybeInt('base page size'),
+  hz: maybeInt('CONFIG_HZ'),
+  signature: section({
+    null_syscall_ns: number({ positive: true }).describe("one getuid(2) round trip from Node (process.getuid, loop included), ns"),
+    page_fault_ns: number({ positive: true }).describe('one page fault taken inside read(2) into a fresh buffer, ns'),
+  })
+    .optional()
+    .describe('a sub-second measurement that tells two machines of one identity apart when they perform differently'),
+});
 
-export interface MachineFingerprint {
-  /** The machine in words: host name, CPU, kernel. */
-  machine: string;
-  hostname: string;
-  cpu: CpuIdentity;
-  cpus: number;
-  /** Cache geometry as the CPU and kernel report it (/sys, else getconf), e.g. "L1d 48K 12-way, L2 1M 8-way"; null when nothing reports it. */
-  caches: string | null;
-  kernel: { release: string; version: string };
-  /** /sys/devices/system/cpu/vulnerabilities: name -> state; null when absent. */
-  mitigations: Record<string, string> | null;
-  /** The hypervisor's vendor, "unknown" when the CPU says there is one but not whose, "none" on bare metal, null when not known. */
-  hypervisor: string | null;
-  page_bytes: number | null;
-  /** CONFIG_HZ. */
-  hz: number | null;
-  signature: MachineSignature | null;
-}
+export type MachineFingerprint = Out<typeof hostFingerprint>;
+export type MachineSignature = NonNullable<MachineFingerprint['signature']>;
 
 /**
  * A signature within this factor of the profile's matches. Loaded machines make single
@@ -63,28 +64,28 @@ export interface FingerprintDifference {
   profile: string;
 }
 
-const text = (v: unknown): string => (v === null || v === undefined ? 'not recorded' : String(v));
+const shown = (v: unknown): string => (v === null || v === undefined ? 'not recorded' : String(v));
 
 /** The fields that name the machine, each as text, in the order differences are reported. */
 function identity(f: MachineFingerprint): [string, string][] {
   const out: [string, string][] = [
-    ['kernel release', text(f.kernel.release)],
-    ['kernel build', text(f.kernel.version)],
-    ['CPU', text(f.cpu.name)],
-    ['CPU vendor', text(f.cpu.vendor)],
-    ['CPU family', text(f.cpu.family)],
-    ['CPU model', text(f.cpu.model)],
-    ['CPU stepping', text(f.cpu.stepping)],
-    ['microcode', text(f.cpu.microcode)],
-    ['CPUs', text(f.cpus)],
-    ['caches', text(f.caches)],
-    ['hypervisor', text(f.hypervisor)],
-    ['page size', text(f.page_bytes)],
-    ['HZ', text(f.hz)],
+    ['kernel release', shown(f.kernel.release)],
+    ['kernel build', shown(f.kernel.version)],
+    ['CPU', shown(f.cpu.name)],
+    ['CPU vendor', shown(f.cpu.vendor)],
+    ['CPU family', shown(f.cpu.family)],
+    ['CPU model', shown(f.cpu.model)],
+    ['CPU stepping', shown(f.cpu.stepping)],
+    ['microcode', shown(f.cpu.microcode)],
+    ['CPUs', shown(f.cpus)],
+    ['caches', shown(f.caches)],
+    ['hypervisor', shown(f.hypervisor)],
+    ['page size', shown(f.page_bytes)],
+    ['HZ', shown(f.hz)],
   ];
   const names = new Set([...Object.keys(f.mitigations ?? {})]);
-  for (const n of [...names].sort()) out.push([`mitigation ${n}`, text(f.mitigations?.[n])]);
-  if (f.mitigations === null) out.push(['mitigations', 'not recorded']);
+  for (const n of [...names].sort()) out.push([`mitigation ${n}`, shown(f.mitigations?.[n])]);
+  if (f.mitigations === undefined) out.push(['mitigations', 'not recorded']);
   return out;
 }
 
@@ -101,7 +102,7 @@ export function fingerprintDifferences(here: MachineFingerprint, profile: Machin
   // What both record and disagree on says more than what one of them did not record.
   const unrecorded = (d: FingerprintDifference) => (d.here === 'not recorded' || d.profile === 'not recorded' ? 1 : 0);
   out.sort((p, q) => unrecorded(p) - unrecorded(q));
-  if (out.length > 0 || here.signature === null || profile.signature === null) return out;
+  if (out.length > 0 || !here.signature || !profile.signature) return out;
   const ns = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} us` : `${v.toFixed(0)} ns`);
   for (const [key, label] of [
     ['null_syscall_ns', 'null system call'],
@@ -127,52 +128,4 @@ function slug(s: string): string {
 export function profileNameFor(f: MachineFingerprint): string {
   const hash = createHash('sha256').update(JSON.stringify(identity(f))).digest('hex').slice(0, 6);
   return `host-${slug(f.hostname)}-${slug(f.kernel.release)}-${hash}`;
-}
-
-// ---- Validation ------------------------------------------------------------------
-
-const nullable = <T>(v: unknown, parse: (v: unknown) => T): T | null => (v === null ? null : parse(v));
-
-export function parseFingerprint(raw: unknown, path: string): MachineFingerprint {
-  const obj = expectObject(raw, path);
-  expectKeys(obj, path, ['machine', 'hostname', 'cpu', 'cpus', 'caches', 'kernel', 'mitigations', 'hypervisor', 'page_bytes', 'hz', 'signature']);
-  const cpu = expectObject(obj.cpu, `${path}.cpu`);
-  expectKeys(cpu, `${path}.cpu`, ['vendor', 'family', 'model', 'stepping', 'microcode', 'name']);
-  const kernel = expectObject(obj.kernel, `${path}.kernel`);
-  expectKeys(kernel, `${path}.kernel`, ['release', 'version']);
-  const str = (at: string) => (v: unknown) => expectString(v, at);
-  const int = (at: string) => (v: unknown) => expectNumber(v, at, { integer: true, min: 0 });
-  const mitigations = nullable(obj.mitigations, (v) => {
-    const m = expectObject(v, `${path}.mitigations`);
-    return Object.fromEntries(Object.entries(m).map(([k, s]) => [k, expectString(s, `${path}.mitigations.${k}`)]));
-  });
-  const signature = nullable(obj.signature, (v) => {
-    const s = expectObject(v, `${path}.signature`);
-    expectKeys(s, `${path}.signature`, ['null_syscall_ns', 'page_fault_ns']);
-    return {
-      null_syscall_ns: expectNumber(s.null_syscall_ns, `${path}.signature.null_syscall_ns`, { positive: true }),
-      page_fault_ns: expectNumber(s.page_fault_ns, `${path}.signature.page_fault_ns`, { positive: true }),
-    };
-  });
-  for (const key of ['cpu', 'kernel'] as const) if (obj[key] === undefined) throw new ValidationError(`${path}.${key}`, 'missing', 'an object');
-  return {
-    machine: expectString(obj.machine, `${path}.machine`),
-    hostname: expectString(obj.hostname, `${path}.hostname`),
-    cpu: {
-      vendor: nullable(cpu.vendor, str(`${path}.cpu.vendor`)),
-      family: nullable(cpu.family, int(`${path}.cpu.family`)),
-      model: nullable(cpu.model, int(`${path}.cpu.model`)),
-      stepping: nullable(cpu.stepping, int(`${path}.cpu.stepping`)),
-      microcode: nullable(cpu.microcode, str(`${path}.cpu.microcode`)),
-      name: nullable(cpu.name, str(`${path}.cpu.name`)),
-    },
-    cpus: expectNumber(obj.cpus, `${path}.cpus`, { integer: true, min: 1 }),
-    caches: nullable(obj.caches, str(`${path}.caches`)),
-    kernel: { release: expectString(kernel.release, `${path}.kernel.release`), version: expectString(kernel.version, `${path}.kernel.version`) },
-    mitigations,
-    hypervisor: nullable(obj.hypervisor, str(`${path}.hypervisor`)),
-    page_bytes: nullable(obj.page_bytes, int(`${path}.page_bytes`)),
-    hz: nullable(obj.hz, int(`${path}.hz`)),
-    signature,
-  };
 }

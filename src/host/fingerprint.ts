@@ -29,19 +29,25 @@ export function fingerprintOf(facts: HostFacts, signature: MachineSignature | nu
   const id = facts.cpu_id;
   const cpuText = [facts.cpu_model ?? 'unknown CPU', id?.family != null ? `family ${id.family} model ${id.model} stepping ${id.stepping}` : null].filter(Boolean).join(' ');
   const hypervisor = facts.hypervisor ?? (facts.virtualized === null ? null : facts.virtualized ? 'unknown' : 'none');
+  // What the machine did not say is left out: it compares as "not recorded".
+  const known = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]?: NonNullable<T[K]> };
   return {
     machine: `${facts.hostname}: ${cpuText}, ${facts.cpu_count} CPU${facts.cpu_count === 1 ? '' : 's'}${hypervisor === 'unknown' ? ', virtualised' : hypervisor && hypervisor !== 'none' ? `, under ${hypervisor}` : ''}; Linux ${facts.kernel_release}`,
     hostname: facts.hostname,
-    cpu: { vendor: id?.vendor ?? null, family: id?.family ?? null, model: id?.model ?? null, stepping: id?.stepping ?? null, microcode: id?.microcode ?? null, name: facts.cpu_model },
+    cpu: known({ vendor: id?.vendor, family: id?.family, model: id?.model, stepping: id?.stepping, microcode: id?.microcode, name: facts.cpu_model }),
     cpus: facts.cpu_count,
-    caches: facts.caches === null ? null : cacheGeometryText(facts.caches),
+    ...known({
+      caches: facts.caches === null ? null : cacheGeometryText(facts.caches),
+    }),
     kernel: { release: facts.kernel_release, version: facts.kernel_version },
-    mitigations: facts.mitigations,
-    hypervisor,
-    page_bytes: facts.page_size_bytes,
-    hz: facts.config_hz,
-    // Four significant digits: the signature is a band check, and the profile diffs stably.
-    signature: signature && { null_syscall_ns: Number(signature.null_syscall_ns.toPrecision(4)), page_fault_ns: Number(signature.page_fault_ns.toPrecision(4)) },
+    ...known({
+      mitigations: facts.mitigations,
+      hypervisor,
+      page_bytes: facts.page_size_bytes,
+      hz: facts.config_hz,
+      // Four significant digits: the signature is a band check, and the profile diffs stably.
+      signature: signature && { null_syscall_ns: Number(signature.null_syscall_ns.toPrecision(4)), page_fault_ns: Number(signature.page_fault_ns.toPrecision(4)) },
+    }),
   };
 }
 

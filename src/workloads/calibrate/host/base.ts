@@ -5,20 +5,18 @@
 // costs. Tests build Linux profiles from it without measuring anything.
 
 import { costsFor, type CostName } from '../../../costmodel/costs.js';
-import { param, type Param } from '../../../costmodel/param.js';
+import type { Param } from '../../../costmodel/param.js';
 import type { Profile } from '../../../costmodel/profile.js';
 import type { CacheProbe } from '../../../host/cache-probe.js';
 import { profileNameFor } from '../../../costmodel/fingerprint.js';
 import type { HostFacts } from '../../../host/facts.js';
 import { fingerprintOf } from '../../../host/fingerprint.js';
-import { cacheGeometry } from './geometry.js';
+import { assumed, cacheGeometry, measured } from './geometry.js';
 
 /** A host profile as written to its file: the profile and the command that made it. */
 export type HostProfileDoc = Profile & { generated_by: string };
 
-const assumed = (value: number, unit: Param['unit'], note: string): Param => param(value, unit, 'assumed', { note });
-const measured = (value: number, unit: Param['unit'], from: string): Param => param(value, unit, 'measured', { from });
-const published = (value: number, unit: Param['unit'], from: string): Param => param(value, unit, 'published', { from });
+const published = (value: number, unit: Param['unit'], from: string): Param => ({ value, unit, source: 'published', from });
 
 /** The clock where none is known: costs in cycles need one. */
 const ASSUMED_CLOCK_HZ = 2.5e9;

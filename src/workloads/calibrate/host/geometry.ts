@@ -6,14 +6,16 @@
 // shared with other guests, a hypervisor's made-up cpuid) gives way to the size one
 // core sees. Without the probe, the reported sizes stand, with typical latencies.
 
-import { param, type Param } from '../../../costmodel/param.js';
+import type { Param } from '../../../costmodel/param.js';
 import type { CacheLevelProfile } from '../../../costmodel/profile.js';
 import type { CacheProbe } from '../../../host/cache-probe.js';
 import type { CacheInfo } from '../../../host/procfs.js';
 import { sizeLabel } from '../../../host/stats.js';
 
-const assumed = (value: number, unit: Param['unit'], note: string): Param => param(value, unit, 'assumed', { note });
-const measured = (value: number, unit: Param['unit'], from: string, note?: string): Param => param(value, unit, 'measured', note ? { from, note } : { from });
+/** A parameter assumed, with why. */
+export const assumed = (value: number, unit: Param['unit'], note: string): Param => ({ value, unit, source: 'assumed', note });
+/** A parameter measured, with where (and a note, if there is more to say). */
+export const measured = (value: number, unit: Param['unit'], from: string, note?: string): Param => ({ value, unit, source: 'measured', from, ...(note ? { note } : {}) });
 
 /** Load-to-use latencies of AMD Zen 2-4 and Intel Skylake-to-Sapphire Rapids, by level (vendor optimisation manuals). */
 const HIT_CYCLES: Record<number, number> = { 1: 4, 2: 14, 3: 46 };
