@@ -158,6 +158,17 @@ export class Simulation {
     return this._current >= 0 ? this._heap.size - 1 : this._heap.size;
   }
 
+  /** The time of the earliest event waiting in the queue, other than the one running now (Infinity if none). */
+  get nextPendingTime(): SimTime {
+    const heap = this._heap as unknown as { array: number[]; size: number };
+    const keys = this._keys;
+    if (this._current < 0) return heap.size > 0 ? keys[heap.array[0]! << 1]! : Infinity;
+    // The running event's slot is still the top of the heap: the next is one of its children.
+    let t = Infinity;
+    for (let i = 1; i <= 2 && i < heap.size; i++) t = Math.min(t, keys[heap.array[i]! << 1]!);
+    return t;
+  }
+
   /** The run seed. */
   get seed(): string {
     return this._seed;

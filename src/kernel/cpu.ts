@@ -24,6 +24,7 @@ import { AccessKind, type CacheHierarchy } from './machine/cache.js';
 import { REGION } from './machine/layout.js';
 import { Tlb } from './machine/tlb.js';
 import type { CostBook, Usage } from './meter.js';
+import { STEADY, type SteadyDecl } from './steady/declare.js';
 
 export const enum Mode {
   User = 0,
@@ -70,9 +71,20 @@ export interface ClockRates {
 const PS_PER_S = 1e12;
 
 export class Cpu {
+  static readonly [STEADY]: SteadyDecl = {
+    // The cursor and the hand-overs are fast-forward's own to check and advance; the
+    // TLB and the caches are checked by their journals; the rest are the book's and
+    // the meter's arrays (held here for speed), the clock handler, and scratch.
+    skip: ['t', 'committed', 'flushes', 'journal', 'tlb', 'caches', 'book', 'clocks', 'psPer', 'counts', 'levelLatency', 'served'],
+    outputs: ['idlePs'],
+  };
   /** Current time on this CPU, in ps (fractional; rounded only when handed to the engine). */
   t = 0;
   private committed = 0;
+  /** Hand-overs of time to the engine (flush()), counted for fast-forward's check that nothing else ran. */
+  flushes = 0;
+  /** While fast-forward checks an iteration: every amount the cursor advanced by, in order. */
+  journal: number[] | null = null;
   mode: Mode = Mode.User;
   /** Modelled kernel call stack, outermost first. */
   readonly stack: string[] = [];
@@ -256,6 +268,7 @@ export class Cpu {
 
   /** The time not yet handed to the engine, rounded to whole ps; marks it handed. */
   flush(): number {
+    this.flushes++;
     const now = Math.round(this.t);
     const d = now - this.committed;
     this.committed = now;
@@ -282,6 +295,11 @@ export class Cpu {
     if (this.nextCallout <= this.t) this.interrupt();
   }
 
+  /** When the next clock tick or callout interrupts this CPU while it runs (ps). */
+  get nextTickAt(): number {
+    return this.nextTick;
+  }
+
   /** When the event timer must next fire for a callout (ps; Infinity if none is set). The periodic ticks are not included: an idle CPU skips them. */
   get nextCalloutAt(): number {
     return this.nextCallout;
@@ -303,6 +321,7 @@ export class Cpu {
   }
 
   private advance(dt: number): void {
+    if (this.journal !== null) this.journal.push(dt);
     let end = this.t + dt;
     if (this.inInterrupt) {
       this.t = end;

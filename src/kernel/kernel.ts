@@ -19,6 +19,7 @@ import { CostBook, Usage } from './meter.js';
 import { STEP_TABLES } from './hooks.js';
 import { Proc, TDF_ASTPENDING, TDF_NEEDSIGCHK, TDF_NEEDSUSPCHK, Thread, type Ucred } from './proc.js';
 import { StepLedger } from './steps.js';
+import { STEADY, type FastForwardStats, type SteadyDecl } from './steady/declare.js';
 import type { SyscallArgs } from './syscall-args.js';
 import { Errno, FileSystem, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
@@ -38,6 +39,8 @@ export interface KernelOptions {
   coldCaches?: boolean;
   /** Record a timeline of spans for trace export, up to this many (0: none). */
   traceEvents?: number;
+  /** Simulate every loop iteration (no steady-state fast-forward: steady/fast-forward.ts). */
+  exact?: boolean;
 }
 
 /** A kernel path implementation: the flavour-specific parts of the kernel. */
@@ -86,6 +89,13 @@ export interface Globals {
 }
 
 export class Kernel implements ClockHandler, Dispatcher {
+  static readonly [STEADY]: SteadyDecl = {
+    // Constants of the run (the images are registered before the program starts); the
+    // caches, which fast-forward checks by their journals; the engine's side of the
+    // CPUs, which it checks by the engine's events; and fast-forward's own record.
+    skip: ['profile', 'options', 'book', 'caches', 'cpuProcesses', 'engine', 'termIds', 'term', 'bgLockOpsPerTick', 'fastForward', 'images'],
+    outputs: ['lockOps', 'backgroundLockOps'],
+  };
   readonly book: CostBook;
   readonly usage: Usage;
   readonly caches: CacheHierarchy;
@@ -111,8 +121,11 @@ export class Kernel implements ClockHandler, Dispatcher {
   lockOps = 0;
   backgroundLockOps = 0;
   path!: KernelPath;
-  /** Each CPU's engine process, once startCpus() has run. */
+  /** Each CPU's engine process, and the engine, once startCpus() has run. */
   private cpuProcesses: CpuProcess[] = [];
+  engine: Simulation | null = null;
+  /** What steady-state fast-forward did in this run (steady/fast-forward.ts). */
+  readonly fastForward: FastForwardStats = { checks: 0, jumps: 0, skipped: 0 };
   /** Threads ready to run, per CPU, in the order they became runnable. */
   private readonly runQueues: Thread[][];
   /** The meter's id of each profile cost: by name for charge(), whose name varies; as fields for the costs the kernel's own operations name. */
@@ -185,6 +198,7 @@ export class Kernel implements ClockHandler, Dispatcher {
 
   /** Start each CPU as a process of `sim`; each runs the threads made runnable on it. */
   startCpus(sim: Simulation): void {
+    this.engine = sim;
     this.cpuProcesses = this.cpus.map((cpu) => new CpuProcess(sim, cpu, this));
   }
 

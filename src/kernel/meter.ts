@@ -6,6 +6,7 @@
 import { COST_NAMES, type CostName } from '../costmodel/costs.js';
 import type { Param } from '../costmodel/param.js';
 import type { Profile } from '../costmodel/profile.js';
+import { STEADY, type SteadyDecl } from './steady/declare.js';
 
 /** Cost terms that come from the machine rather than from `costs`. */
 export type MachineTerm = `${string}.hit` | `${string}.stream` | 'mem.latency' | 'mem.stream_read' | 'mem.stream_write' | 'first_touch' | 'tlb.miss';
@@ -71,6 +72,7 @@ export class CostBook {
 
 /** Occurrence counts per term; snapshots taken at probe sites give interval usage. */
 export class Usage {
+  static readonly [STEADY]: SteadyDecl = { outputs: ['counts'], skip: ['book'] };
   readonly counts: Float64Array;
   constructor(readonly book: CostBook) {
     this.counts = new Float64Array(book.size);

@@ -5,6 +5,7 @@
 import type { Cpu, TickCounts } from './cpu.js';
 import type { ThreadCode } from './cpu-process.js';
 import { PROC, THREAD, UCRED } from './machine/layout.js';
+import { STEADY, type SteadyDecl } from './steady/declare.js';
 import type { OpenFile } from './vfs.js';
 import type { VmSpace } from './vm/vmspace.js';
 
@@ -37,6 +38,7 @@ export interface Ucred {
 }
 
 export class Proc {
+  static readonly [STEADY]: SteadyDecl = { outputs: ['ru'] };
   p_flag = 0;
   p_traceflag = 0;
   p_stops = 0;
@@ -71,6 +73,7 @@ export class Proc {
 }
 
 export class Thread {
+  static readonly [STEADY]: SteadyDecl = { outputs: ['ticks'] };
   td_flags = 0;
   td_pflags = 0;
   td_dbgflags = 0;

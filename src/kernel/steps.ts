@@ -8,6 +8,7 @@
 // any other. Observers (the fast-path report) hear each top-level step open and
 // close, so they can measure it without wrapping the kernel.
 
+import { STEADY, type SteadyDecl } from './steady/declare.js';
 import type { StepTable } from './step-table.js';
 
 export type SpanKind = 'syscall' | 'trap';
@@ -65,6 +66,12 @@ interface OpenSpan extends SpanView {
 }
 
 export class StepLedger {
+  static readonly [STEADY]: SteadyDecl = {
+    outputs: ['syscalls', 'traps', 'interrupts', 'nestedTraps', 'timelineDropped'],
+    skip: ['table'],
+    // Fast-forward writes no timeline: a loop fast-forwards only once the timeline is full (or off).
+    sizeOnly: ['timeline'],
+  };
   private depth = 0;
   private readonly open_: OpenSpan[] = [];
   readonly syscalls = new Map<string, SpanTotals>();

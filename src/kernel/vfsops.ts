@@ -7,10 +7,11 @@ import type { Kernel } from './kernel.js';
 import { CNT, FILE, FILEDESC, KSTACK, NCBUCKET_LINES, VNODE } from './machine/layout.js';
 import type { Thread } from './proc.js';
 import { Errno, type OpenFile, type Vnode, type WalkResult } from './vfs.js';
+import { CountedMap } from './steady/counted.js';
 
 export class VfsOps {
-  private readonly vnodeAddrs = new Map<Vnode, number>();
-  private readonly fileAddrs = new Map<OpenFile, number>();
+  private readonly vnodeAddrs = new CountedMap<Vnode, number>();
+  private readonly fileAddrs = new CountedMap<OpenFile, number>();
   /** v_usecount: open files, mappings and image segments that hold each vnode. */
   private readonly uses = new Map<Vnode, number>();
   /** Regular files whose access time is pending (IN_ACCESS): inactivation writes the inode. */

@@ -38,6 +38,8 @@ export interface IoStaticSpec {
   coldCache?: boolean;
   traceEvents?: number;
   maxEvents?: number;
+  /** Simulate every iteration of the timed loop (no fast-forward). */
+  exact?: boolean;
 }
 
 /** Time and count of one system call name (or all) within an interval. */
@@ -100,6 +102,7 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
     scripts: [],
     coldCaches: spec.coldCache ?? false,
     traceEvents: spec.traceEvents ?? 0,
+    exact: spec.exact ?? false,
   });
   const linux = spec.profile.kernel === 'linux';
   if (linux && o.fsync) throw new RuntimeFailure('-s', 'fsync(2) is not modelled on the Linux kernel path yet', 'no -s on a Linux profile');

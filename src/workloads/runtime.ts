@@ -11,6 +11,8 @@ import { Mode } from '../kernel/cpu.js';
 import type { Kernel, SyscallArgs } from '../kernel/kernel.js';
 import { AccessKind } from '../kernel/machine/cache.js';
 import { ProcessExited, type Thread } from '../kernel/proc.js';
+import { STEADY, type SteadyDecl } from '../kernel/steady/declare.js';
+import { FastForward } from '../kernel/steady/fast-forward.js';
 import { Errno } from '../kernel/vfs.js';
 
 export type Program = Generator<number, void, unknown>;
@@ -79,13 +81,19 @@ export class RunBoundExceeded extends RuntimeFailure {
   }
 }
 
+/** What one iteration of a repeat() loop returns: false to end the loop, or the numbers the program counts per iteration. */
+export type Tally = readonly number[] | false | void;
+
 export class UserProcess {
+  static readonly [STEADY]: SteadyDecl = { skip: ['fastForward'] };
   readonly td: Thread;
   readonly stderr: string[] = [];
   /** Address of a scratch page on the user stack (stat buffers, path strings). */
   readonly stackScratch: number;
   readonly stackTop: number;
   exitStatus: number | null = null;
+  /** The fast-forward of this process's loops (created by the first repeat(); null when the kernel runs exact). */
+  private fastForward: FastForward | null | undefined = undefined;
 
   constructor(
     readonly k: Kernel,
@@ -152,6 +160,40 @@ export class UserProcess {
   *work(cost: 'user_startup' | 'user_syscall_stub', n = 1): Generator<number, void, unknown> {
     this.k.charge(this.td, cost, n);
     yield this.td.cpu.flush();
+  }
+
+  /**
+   * A loop: `body` up to `count` times (Infinity: until it returns false), each
+   * iteration's tally (the numbers it returns) summed. Iterations that repeat
+   * exactly are fast-forwarded unless the kernel runs exact
+   * (kernel/steady/fast-forward.ts), so `body` must be the same code each time: it
+   * may read only the kernel's state (through its system calls) and values that stay
+   * constant over the loop, and what it counts it returns as its tally rather than
+   * adding it up itself. Returns the iterations made and the summed tally.
+   */
+  *repeat(count: number, body: () => Generator<number, Tally, unknown>): Generator<number, { iterations: number; tally: number[] }, unknown> {
+    const ff = (this.fastForward ??= this.k.options.exact || this.k.engine === null ? null : new FastForward(this.k, this.td.cpu, this, this.k.engine));
+    const tally: number[] = [];
+    let iterations = 0;
+    while (iterations < count) {
+      ff?.begin();
+      let t: Tally;
+      try {
+        t = yield* body();
+      } catch (e) {
+        ff?.end(0);
+        throw e;
+      }
+      iterations++;
+      if (t === false) {
+        ff?.end(0);
+        break;
+      }
+      const times = 1 + (ff === null ? 0 : ff.end(count - iterations));
+      iterations += times - 1;
+      if (t) t.forEach((v, i) => (tally[i] = (tally[i] ?? 0) + times * v));
+    }
+    return { iterations, tally };
   }
 
   /** err(3): print "prog: msg" on standard error and exit(status). */

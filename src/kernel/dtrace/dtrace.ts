@@ -11,6 +11,7 @@ import type { Cpu } from '../cpu.js';
 import type { KernelMemory } from '../machine/layout.js';
 import type { CostBook, Usage } from '../meter.js';
 import type { Thread } from '../proc.js';
+import { STEADY, type SteadyDecl } from '../steady/declare.js';
 import { SCRIPTS, type Action, type Clause, type Term } from './scripts.js';
 
 /** What DTrace needs of the kernel it runs in (the Kernel is one). */
@@ -30,6 +31,7 @@ export class UnknownScriptError extends Error {}
 export type AggValue = number | Map<number, number>;
 
 export class DTrace {
+  static readonly [STEADY]: SteadyDecl = { outputs: ['aggregations', 'firings', 'usageAggregations'] };
   private readonly syscallEntry: Clause[] = [];
   private readonly syscallReturn: Clause[] = [];
   private readonly fbtEntry = new Map<string, Clause[]>();
@@ -60,7 +62,7 @@ export class DTrace {
    */
   recordUsage = false;
   readonly usageAggregations = new Map<string, Map<string, Float64Array>>();
-  private readonly startUsage = new WeakMap<Thread, Float64Array>();
+  private readonly startUsage = new Map<Thread, Float64Array>();
   private lengthUsage: Float64Array | undefined;
 
   constructor(

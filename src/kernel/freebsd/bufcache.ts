@@ -18,7 +18,7 @@ type RegularFile = Vnode & { type: 'reg' };
 
 export class BufferCache {
   /** Regular files whose pages are not in the buffer cache (a cold cache): read() of an absent page reads its cluster from storage first. */
-  private readonly uncached = new WeakSet<Vnode>();
+  private readonly uncached = new Set<Vnode>();
   /** Dirty (delayed-write) pages of regular files, by page index: fsync() writes them to storage. */
   private readonly dirty = new Map<Vnode, Set<number>>();
 

@@ -19,8 +19,11 @@ import { VmSyscalls } from './sys/vm.js';
 import { FreeBSDSyscallPath } from './syscall.js';
 import { FreeBSDTrapPath } from './trap.js';
 import { FreeBSDUserReturn } from './userret.js';
+import { STEADY, type SteadyDecl } from '../steady/declare.js';
 
 export class FreeBSDKernelPath implements KernelPath {
+  /** The table of system-call bodies is fixed when the kernel boots. */
+  static readonly [STEADY]: SteadyDecl = { skip: ['bodies'] };
   readonly sys: FreeBSDSyscallPath;
   readonly trap: FreeBSDTrapPath;
   readonly vfs: VfsOps;

@@ -29,6 +29,7 @@ import type { TakeStep } from '../step-table.js';
 import { FREEBSD_SWITCHES, type FreeBSDStep } from './steps.js';
 import type { SysentEntry } from './sysent.js';
 import type { FreeBSDUserReturn } from './userret.js';
+import { STEADY, type SteadyDecl } from '../steady/declare.js';
 
 /**
  * Code lines a system call's own body executes (sys_* and its helpers up to the
@@ -48,6 +49,8 @@ interface Outcome {
 }
 
 export class FreeBSDSyscallPath {
+  /** The sysent table is fixed when the kernel boots. */
+  static readonly [STEADY]: SteadyDecl = { skip: ['sysent'] };
   private readonly step: TakeStep<FreeBSDStep>;
 
   constructor(

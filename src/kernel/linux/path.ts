@@ -17,6 +17,7 @@ import { LinuxSyscallPath } from './entry.js';
 import { LinuxFaultPath } from './fault.js';
 import { LinuxFiles, STAT_BYTES } from './fs.js';
 import { LinuxMmOps } from './mm.js';
+import { STEADY, type SteadyDecl } from '../steady/declare.js';
 import {
   FUTEX_HASH_LINES,
   LINUX_GLOBALS,
@@ -82,6 +83,8 @@ const FUTEX_WAKE_PRIVATE = 129;
 type Body = (td: Thread, a: SyscallArgs) => number;
 
 export class LinuxKernelPath implements KernelPath {
+  /** The table of system-call bodies is fixed when the kernel boots. */
+  static readonly [STEADY]: SteadyDecl = { skip: ['bodies'] };
   readonly sys: LinuxSyscallPath;
   readonly fault: LinuxFaultPath;
   readonly mm: LinuxMmOps;

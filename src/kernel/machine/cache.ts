@@ -192,6 +192,7 @@ export class CacheHierarchy {
     let i = base;
     while (i < end && tags[i] !== line) i++;
     if (i === end) return this.run(cpu, line, line, write, undefined);
+    if (L.journaling !== 0) L.save(row);
     if (L.clock >= L.stampLimit) L.renumber();
     L.stats[cpu * NSTAT + HIT]!++;
     L.stamps[i] = ++L.clock;
@@ -305,6 +306,41 @@ export class CacheHierarchy {
     this.served = 0;
   }
 
+  /**
+   * Start a journal of the sets that accesses change (Level: the journal), for
+   * fast-forward's check that a stretch of accesses left the caches as it found them.
+   */
+  startJournal(): void {
+    for (const L of this.levels) L.startJournal();
+  }
+
+  /** End the journal; returns whether every set changed since it started is equivalent to how it was then (Level.unchanged). */
+  stopJournal(): boolean {
+    let same = true;
+    for (const L of this.levels) {
+      if (same && !L.unchanged()) same = false;
+      L.stopJournal();
+    }
+    return same;
+  }
+
+  /** The counters and memory traffic, as one vector (per level and CPU, then memory): what fast-forward multiplies. */
+  counters(): Float64Array {
+    const out: number[] = [];
+    for (const L of this.levels) out.push(...L.stats);
+    out.push(this.memReads, this.memWritebacks, this.memNonTemporal);
+    return Float64Array.from(out);
+  }
+
+  /** Add `times` x `delta` (a difference of two counters() vectors) to the counters. */
+  addCounters(delta: Float64Array, times: number): void {
+    let i = 0;
+    for (const L of this.levels) for (let j = 0; j < L.stats.length; j++) L.stats[j] = L.stats[j]! + times * delta[i++]!;
+    this.memReads += times * delta[i++]!;
+    this.memWritebacks += times * delta[i++]!;
+    this.memNonTemporal += times * delta[i++]!;
+  }
+
   // ---- internals ------------------------------------------------------------------
 
   private level(level: number): Level {
@@ -367,6 +403,7 @@ export class CacheHierarchy {
         const stamps = L.stamps;
         let i = base;
         while (i < end && tags[i] !== line) i++;
+        if (L.journaling !== 0) L.save(row);
         if (L.clock >= L.stampLimit) L.renumber();
         if (i < end) {
           L.stats[so + HIT]!++;
@@ -438,6 +475,7 @@ export class CacheHierarchy {
       const size = L.sets * L.ways;
       const first = (L.shared ? 0 : cpu) * size;
       if (hint >= first && hint < first + size && L.tags[hint] === line) {
+        if (L.journaling !== 0) L.save(Math.floor(hint / L.ways));
         L.dirty[hint] = 1;
         return;
       }
@@ -446,6 +484,7 @@ export class CacheHierarchy {
       const L = levels[k]!;
       const i = L.find(L.shared ? 0 : cpu, line);
       if (i >= 0) {
+        if (L.journaling !== 0) L.save(Math.floor(i / L.ways));
         L.dirty[i] = 1;
         return;
       }
@@ -468,6 +507,7 @@ export class CacheHierarchy {
     if (L.valid[inst] === 0) return;
     const i = L.find(inst, line);
     if (i < 0) return;
+    if (L.journaling !== 0) L.save(Math.floor(i / L.ways));
     const so = statCpu * NSTAT;
     L.stats[so + INVAL]!++;
     if (L.dirty[i] === 1) L.stats[so + WB]!++;

@@ -5,6 +5,7 @@
 // the byte.
 
 import { KERNEL_TEXT_SPAN, type KernelText } from '../../costmodel/profile.js';
+import { CountedMap } from '../steady/counted.js';
 
 /** Regions of the model's physical address space. */
 export const REGION = {
@@ -178,7 +179,7 @@ export class KernelMemory {
   private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN + i * ZONE_STAGGER_LINES * 64]));
   private nextText: number;
   private nextStack: number = REGION.kernelStacks;
-  private readonly text = new Map<string, FunctionCode>();
+  private readonly text = new CountedMap<string, FunctionCode>();
   /** Each mapped function's hot lines: its size in lines times the map's hot fraction, at least one. */
   private readonly hotLinesOf = new Map<string, number>();
 

@@ -24,6 +24,7 @@ export class Tlb {
   private hand = 0;
   misses = 0;
   hits = 0;
+  invalidations = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`TLB capacity ${capacity} is not a positive integer`);
@@ -68,6 +69,7 @@ export class Tlb {
     const i = this.find(key);
     if (i < 0) return;
     const slot = this.index[i]! - 1;
+    this.invalidations++;
     this.unindex(i);
     // The slot stays in the ring, unreferenced and holding a key nobody looks up: the next replacement takes it.
     this.keys[slot] = Number.NaN;

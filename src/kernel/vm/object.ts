@@ -3,9 +3,11 @@
 // touch); a file page is resident in the page cache from the start (the lecture's
 // binaries and libraries are cached), so touching it is a soft fault that only maps it.
 
+import { CountedMap } from '../steady/counted.js';
+
 export class VmObject {
   /** Resident pages: page index within the object -> frame. */
-  readonly pages = new Map<number, number>();
+  readonly pages = new CountedMap<number, number>();
   constructor(
     readonly addr: number,
     readonly kind: 'anon' | 'vnode',

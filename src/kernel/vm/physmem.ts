@@ -4,11 +4,12 @@
 // the machine has ever accessed, for the profile's first-touch cost.
 
 import { REGION } from '../machine/layout.js';
+import { CountedSet } from '../steady/counted.js';
 
 export class PhysMem {
   private readonly free: number[] = [];
   private nextFresh = 0;
-  private readonly touched = new Set<number>();
+  private readonly touched = new CountedSet<number>();
   allocated = 0;
 
   constructor(readonly pageBytes: number) {}

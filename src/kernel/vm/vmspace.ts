@@ -3,6 +3,7 @@
 
 import type { Vnode } from '../vfs.js';
 import type { VmObject } from './object.js';
+import { CountedMap, CountedSet } from '../steady/counted.js';
 
 export type Prot = 'r' | 'rw' | 'rx' | 'none';
 
@@ -26,11 +27,11 @@ export type RemovedPiece = MapEntry & { whole: boolean };
 export class VmSpace {
   readonly entries: MapEntry[] = [];
   /** Pages mapped by the pmap: virtual page number -> frame. */
-  readonly pmap = new Map<number, number>();
+  readonly pmap = new CountedMap<number, number>();
   /** Pages whose mapping is writable (private file pages are read-only until copied). */
-  readonly writable = new Set<number>();
+  readonly writable = new CountedSet<number>();
   /** This pmap's page-table pages, by the span of virtual addresses each maps. */
-  readonly ptPages = new Map<number, number>();
+  readonly ptPages = new CountedMap<number, number>();
   /** Next address for mappings placed by the kernel (mmap with no hint). */
   private nextMmap: number;
 

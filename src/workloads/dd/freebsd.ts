@@ -138,21 +138,27 @@ export function* freebsdDd(u: UserProcess, op: DdOperands): Program {
   if (op.seek > 0) yield* u.sys('lseek', { fd: outFd, offset: op.seek * op.obs, whence: 1 });
 
   // ---- dd_in() / dd_out(): the copy -----------------------------------------
-  let pending = 0; // bytes waiting in the output buffer when reblocking
-  for (let blocks = 0; op.count === null || blocks < op.count; blocks++) {
-    const n = yield* u.sys('read', { fd: inFd, bufVa: buf + (op.bsGiven ? 0 : pending), len: op.ibs });
-    if (n === 0) break;
-    if (op.bsGiven) {
+  if (op.bsGiven) {
+    // bs=: each block is written as it was read, so every iteration makes the same two calls.
+    yield* u.repeat(op.count ?? Infinity, function* () {
+      const n = yield* u.sys('read', { fd: inFd, bufVa: buf, len: op.ibs });
+      if (n === 0) return false;
       yield* u.sys('write', { fd: outFd, bufVa: buf, len: n });
-      continue;
+    });
+  } else {
+    // Reblocking: each read lands after the bytes still waiting for a full output block.
+    let pending = 0;
+    for (let blocks = 0; op.count === null || blocks < op.count; blocks++) {
+      const n = yield* u.sys('read', { fd: inFd, bufVa: buf + pending, len: op.ibs });
+      if (n === 0) break;
+      pending += n;
+      while (pending >= op.obs) {
+        yield* u.sys('write', { fd: outFd, bufVa: buf, len: op.obs });
+        pending -= op.obs;
+      }
     }
-    pending += n;
-    while (pending >= op.obs) {
-      yield* u.sys('write', { fd: outFd, bufVa: buf, len: op.obs });
-      pending -= op.obs;
-    }
+    if (pending > 0) yield* u.sys('write', { fd: outFd, bufVa: buf, len: pending });
   }
-  if (pending > 0) yield* u.sys('write', { fd: outFd, bufVa: buf, len: pending });
 
   // dd_close(), then exit: summary() reads the clock (status=none prints nothing).
   yield* u.sys('close', { fd: outFd });

@@ -262,25 +262,34 @@ export function* gnuDd(u: UserProcess, op: DdOperands, opts: GnuDdOptions = { lo
       else for (let i = 0; i < op.skip; i++) yield* u.sys('read', { fd: 0, bufVa: ibuf, len: op.ibs });
     }
     if (op.seek > 0) yield* u.sys('lseek', { fd: 1, offset: op.seek * op.obs, whence: 1 });
-    let pending = 0;
-    while (op.count === null || recordsInFull + recordsInPartial < op.count) {
-      const n = yield* u.sys('read', { fd: 0, bufVa: ibuf, len: op.ibs });
-      if (n === 0) break;
-      if (n === op.ibs) recordsInFull++;
-      else recordsInPartial++;
-      if (!twoBufs) {
-        bytesOut += yield* u.sys('write', { fd: 1, bufVa: obuf, len: n });
-        continue;
-      }
+    if (!twoBufs) {
+      // One buffer: each block is written as it was read, so every iteration makes the same two calls.
+      const { tally } = yield* u.repeat(op.count ?? Infinity, function* () {
+        const n = yield* u.sys('read', { fd: 0, bufVa: ibuf, len: op.ibs });
+        if (n === 0) return false;
+        const written = yield* u.sys('write', { fd: 1, bufVa: obuf, len: n });
+        return [n === op.ibs ? 1 : 0, n === op.ibs ? 0 : 1, written];
+      });
+      recordsInFull = tally[0] ?? 0;
+      recordsInPartial = tally[1] ?? 0;
+      bytesOut = tally[2] ?? 0;
+    } else {
       // Reblocking: copy into the output buffer, write each full obs block.
-      yield* u.store(obuf + pending, Math.min(n, op.obs - pending));
-      pending += n;
-      while (pending >= op.obs) {
-        bytesOut += yield* u.sys('write', { fd: 1, bufVa: obuf, len: op.obs });
-        pending -= op.obs;
+      let pending = 0;
+      while (op.count === null || recordsInFull + recordsInPartial < op.count) {
+        const n = yield* u.sys('read', { fd: 0, bufVa: ibuf, len: op.ibs });
+        if (n === 0) break;
+        if (n === op.ibs) recordsInFull++;
+        else recordsInPartial++;
+        yield* u.store(obuf + pending, Math.min(n, op.obs - pending));
+        pending += n;
+        while (pending >= op.obs) {
+          bytesOut += yield* u.sys('write', { fd: 1, bufVa: obuf, len: op.obs });
+          pending -= op.obs;
+        }
       }
+      if (pending > 0) bytesOut += yield* u.sys('write', { fd: 1, bufVa: obuf, len: pending });
     }
-    if (pending > 0) bytesOut += yield* u.sys('write', { fd: 1, bufVa: obuf, len: pending });
   }
 
   // ---- finish: close the files, the statistics (gettext looks for coreutils.mo), exit --------

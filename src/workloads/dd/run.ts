@@ -21,6 +21,8 @@ export interface RunSpec {
   coldCaches?: boolean;
   traceEvents?: number;
   maxEvents?: number;
+  /** Simulate every iteration of dd's copy loop (no fast-forward). */
+  exact?: boolean;
   /** Calibration: record the cost-term usage of every DTrace-timed interval. */
   recordUsage?: boolean;
   /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default: the profile's, see profileLocale). */
@@ -56,6 +58,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     scripts: spec.scripts,
     coldCaches: spec.coldCaches ?? false,
     traceEvents: spec.traceEvents ?? 0,
+    exact: spec.exact ?? false,
   });
   k.dtrace.recordUsage = spec.recordUsage ?? false;
   // GNU dd (and glibc) on a Linux profile, FreeBSD dd (and jemalloc) on a FreeBSD one.

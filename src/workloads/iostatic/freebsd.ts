@@ -123,11 +123,13 @@ export function* freebsdIoStatic(u: UserProcess, o: IoStaticOptions, probe: Loop
   const op = o.mode === 'read' ? 'read' : 'write';
   yield* u.sys('clock_gettime', { tpVa: s });
   probe.start = markLoop(u);
-  for (let i = 0; i < blocks; i++) {
+  yield* u.repeat(blocks, function* () {
     const n = yield* u.trySys(op, { fd, bufVa: buf, len: o.bufferBytes });
-    if (n instanceof Errno) return yield* u.err(EX_IOERR, `${op}: ${n.message.split(': ').pop()}`);
-    if (n !== o.bufferBytes) return yield* u.err(EX_IOERR, `partial ${op}`);
-  }
+    if (n === o.bufferBytes) return;
+    yield* u.err(EX_IOERR, n instanceof Errno ? `${op}: ${n.message.split(': ').pop()}` : `partial ${op}`);
+    return false;
+  });
+  if (u.exitStatus !== null) return;
   if (o.fsync) {
     const r = yield* u.trySys('fsync', { fd });
     if (r instanceof Errno) return yield* u.err(EX_IOERR, `fsync: ${r.message.split(': ').pop()}`);

@@ -81,11 +81,13 @@ export function* linuxIoStatic(u: UserProcess, o: IoStaticOptions, probe: LoopPr
   const op = o.mode === 'read' ? 'read' : 'write';
   yield* u.work('user_syscall_stub'); // __vdso_clock_gettime
   probe.start = markLoop(u);
-  for (let i = 0; i < blocks; i++) {
+  yield* u.repeat(blocks, function* () {
     const n = yield* u.trySys(op, { fd, bufVa: buf, len: o.bufferBytes });
-    if (n instanceof Errno) return yield* fail(u, EX_IOERR, `${op}: ${n.message.split(': ').pop()}`);
-    if (n !== o.bufferBytes) return yield* fail(u, EX_IOERR, `partial ${op}`);
-  }
+    if (n === o.bufferBytes) return;
+    yield* fail(u, EX_IOERR, n instanceof Errno ? `${op}: ${n.message.split(': ').pop()}` : `partial ${op}`);
+    return false;
+  });
+  if (u.exitStatus !== null) return;
   probe.end = markLoop(u);
   yield* u.work('user_syscall_stub');
   yield* u.sys('close', { fd });
