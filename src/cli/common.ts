@@ -17,6 +17,7 @@ export interface RunOptionValues {
   disable?: string;
   coldCache?: boolean;
   maxEvents?: number;
+  exact?: boolean;
   json?: boolean;
   allowStaleHost?: boolean;
 }
@@ -24,15 +25,21 @@ export interface RunOptionValues {
 export const DEFAULT_SEED = '1';
 
 export function addRunOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--profile <name>', `machine profile: ${profileChoices()} (see 'l41sim profiles')`, 'lecture')
     .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
-    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
-    .option('--json', 'print one JSON object instead of tables');
+    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS));
+  addExactOption(cmd);
+  return cmd.option('--json', 'print one JSON object instead of tables');
+}
+
+/** --exact: no steady-state fast-forward (kernel/steady/fast-forward.ts). */
+export function addExactOption(cmd: Command): Command {
+  return cmd.option('--exact', "simulate every iteration of the workload's loop instead of fast-forwarding those that repeat exactly (the same results, bit for bit, only slower)");
 }
 
 /** The profile names an option accepts, for help text: the files, and `host` for this machine's. */
@@ -86,6 +93,8 @@ export interface ResolvedRun {
   profile: Profile;
   seed: string;
   features: Set<Feature>;
+  /** Simulate every loop iteration (no fast-forward). */
+  exact: boolean;
 }
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
@@ -94,7 +103,7 @@ export function resolveRun(opts: RunOptionValues): ResolvedRun {
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
-  return { profile, seed: opts.seed, features };
+  return { profile, seed: opts.seed, features, exact: opts.exact ?? false };
 }
 
 /**

@@ -16,7 +16,7 @@ import { profileFeatures } from '../kernel/hooks.js';
 import { runIoStatic } from '../workloads/io-static.js';
 import { ioStaticCommand } from '../workloads/iostatic/options.js';
 import { checkBound, CLI_MAX_EVENTS, ddEstimate, ioStaticEstimate } from './bounds.js';
-import { ALLOW_STALE_HOST, DEFAULT_SEED, loadProfileOption, parseCount, parseSeed, parseFeatureList, profileChoices } from './common.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, addExactOption, loadProfileOption, parseCount, parseSeed, parseFeatureList, profileChoices } from './common.js';
 import { addDdOperandOptions, type DdOperandValues } from './workload-dd.js';
 import { addIoStaticFlags, checkIoStaticProfile, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
 
@@ -31,6 +31,7 @@ interface CompareOptionValues {
   variantProfile?: string;
   variantColdCache?: boolean;
   maxEvents: number;
+  exact?: boolean;
   json?: boolean;
   allowStaleHost?: boolean;
 }
@@ -43,7 +44,7 @@ interface SideSpec {
 
 function addCompareOptions(cmd: Command): Command {
   const hooks = FEATURE_NAMES.join(', ');
-  return cmd
+  cmd
     .option('--profile <name>', `machine profile of both runs: ${profileChoices()}`, 'lecture')
     .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed of both runs').argParser(parseSeed).default(DEFAULT_SEED))
@@ -56,6 +57,7 @@ function addCompareOptions(cmd: Command): Command {
     .option('--variant-cold-cache', 'the variant starts cold (every cache line invalid, files not in the buffer cache)')
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
+  return addExactOption(cmd);
 }
 
 function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec } {
@@ -105,7 +107,7 @@ export function register(program: Command): void {
     const { base, variant } = sides(opts);
     checkBound({ ...ddEstimate(op, { ...base, seed: opts.seed }, 2), what: 'runs of dd (baseline and variant)' }, opts.maxEvents, '--count', 'fewer blocks');
     const run = (s: SideSpec) => {
-      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents });
+      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
       if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
       return { ledger: r.kernel.steps, summary: summary(s, { elapsed_s: r.time.elapsed_s, system_s: r.time.system_s, syscall_time_ns: r.syscalls.time_ns }) };
     };
@@ -123,7 +125,7 @@ export function register(program: Command): void {
     checkIoStaticProfile(o, variant.profile, variant.coldCache, '--variant-profile');
     checkBound({ ...ioStaticEstimate(o, { ...base, seed: opts.seed }, 2), what: 'runs of io-static (baseline and variant)' }, opts.maxEvents, '-b', 'a larger buffer or a smaller total');
     const run = (s: SideSpec): Side => {
-      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents });
+      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
       const rep = r.report;
       if (rep.exit_status !== 0) throw new RuntimeFailure('io-static', `the modelled io-static exited with status ${rep.exit_status}: ${rep.stderr.join('; ')}`);
       return { ledger: r.kernel.steps, summary: summary(s, { bandwidth_kib_s: rep.bandwidth_kib_s, time_ns: rep.time_ns }) };

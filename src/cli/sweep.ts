@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ALLOW_STALE_HOST, parsePath } from './common.js';
+import { ALLOW_STALE_HOST, addExactOption, parsePath } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { UsageError } from '../errors.js';
 import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
@@ -20,6 +20,7 @@ interface SweepOptionValues {
   workers: number;
   outDir?: string;
   fresh?: boolean;
+  exact?: boolean;
   plot: boolean;
   json?: boolean;
   allowStaleHost?: boolean;
@@ -61,7 +62,7 @@ function pointsBar(): ((done: number, total: number) => void) & { end(): void } 
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('sweep')
     .description('run a workload over a grid of parameters from a JSON config, in parallel and resumably; write CSV, JSON and a plot')
     .argument('<config>', 'the sweep config (JSON; see examples/*.json)')
@@ -70,7 +71,8 @@ export function register(program: Command): void {
     .option('--fresh', 'ignore the results of an earlier run of this config and run every point again')
     .option('--no-plot', 'do not draw the SVG/PNG plot')
     .option('--json', 'print the results document (JSON) instead of the summary and chart')
-    .option('--allow-stale-host', ALLOW_STALE_HOST.replace('--profile host', 'a config profile "host"'))
+    .option('--allow-stale-host', ALLOW_STALE_HOST.replace('--profile host', 'a config profile "host"'));
+  addExactOption(cmd)
     .addHelpText('after', () => `\n${configHelp()}\n\nAn interrupted sweep (Ctrl-C, a crash) resumes where it stopped when run again.\nExample: l41sim sweep examples/io-static-bbb.json`)
     .action(async (file: string, opts: SweepOptionValues) => {
       const config = readSweepConfig(file);
@@ -97,6 +99,7 @@ export function register(program: Command): void {
           workers: opts.workers,
           version: packageVersion(),
           fresh: opts.fresh,
+          exact: opts.exact,
           onProgress: bar,
           signal: controller.signal,
           host: { allowStaleHost: opts.allowStaleHost ?? false, onWarning: (w) => process.stderr.write(`l41sim: warning: ${w}\n`) },

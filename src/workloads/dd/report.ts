@@ -74,10 +74,12 @@ export interface ReportSpec {
   coldCaches?: boolean;
   maxEvents?: number;
   traceEvents?: number;
+  /** Simulate every iteration of dd's copy loop (no fast-forward). */
+  exact?: boolean;
 }
 
 export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; untraced: DdRun } {
-  const base = { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents };
+  const base = { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, exact: spec.exact };
   const untraced = runDd(op, { ...base, scripts: [], traceEvents: spec.traceEvents ?? 0 });
   const bySyscall: DdReport['untraced']['by_syscall'] = {};
   for (const [name, t] of [...untraced.kernel.steps.syscalls].sort((a, b) => a[0].localeCompare(b[0]))) {

@@ -9,11 +9,11 @@ import { workloadDef, type Outputs, type ParamValue } from './workloads.js';
 
 export type Row = Record<string, string | number | boolean>;
 
-/** Run one point (on whatever thread calls it). */
-export function runPoint(point: SweepPoint, profile: Profile): Outputs {
+/** Run one point (on whatever thread calls it); `exact` simulates every loop iteration (the same figures). */
+export function runPoint(point: SweepPoint, profile: Profile, exact = false): Outputs {
   const def = workloadDef(point.workload);
   const options = def.options(point.params, {});
-  return def.run(options, { profile, seed: point.seed, features: new Set(point.features), coldCache: point.coldCache, maxEvents: point.maxEvents });
+  return def.run(options, { profile, seed: point.seed, features: new Set(point.features), coldCache: point.coldCache, maxEvents: point.maxEvents, exact });
 }
 
 /** The result row of a point: its identity and inputs, then every output figure. */

@@ -22,6 +22,8 @@ export interface SweepRunOptions {
   version: string;
   /** Ignore (and overwrite) the results of an earlier run. */
   fresh?: boolean;
+  /** Simulate every loop iteration (no fast-forward): the same figures, more slowly. */
+  exact?: boolean;
   /** Called after each finished point (progress display). */
   onProgress?: (done: number, total: number) => void;
   /** Aborts the sweep after the points in flight (SIGINT). */
@@ -77,10 +79,10 @@ export async function runSweep(config: SweepConfig, outDir: string, o: SweepRunO
     if (todo.length > 0 && o.workers === 0) {
       for (const p of todo) {
         if (o.signal?.aborted) break;
-        finish(p, runPoint(p, profiles.get(p.profile)!.profile));
+        finish(p, runPoint(p, profiles.get(p.profile)!.profile, o.exact));
       }
     } else if (todo.length > 0) {
-      await runOnPool(todo, profiles, Math.min(o.workers, todo.length), finish, o.signal);
+      await runOnPool(todo, profiles, Math.min(o.workers, todo.length), finish, o.signal, o.exact ?? false);
     }
   } finally {
     journal?.close();
@@ -102,6 +104,7 @@ async function runOnPool(
   threads: number,
   finish: (p: SweepPoint, outputs: Outputs) => void,
   signal: AbortSignal | undefined,
+  exact: boolean,
 ): Promise<void> {
   const filename = workerPath();
   if (!existsSync(filename)) throw new RuntimeFailure('sweep', `the compiled worker ${filename} is missing`, "a built l41sim ('npx tsc -p tsconfig.json' or 'npm install')");
@@ -118,7 +121,7 @@ async function runOnPool(
   try {
     await Promise.all(
       todo.map((p) => {
-        const task: PointTask = { point: p, profile: profiles.get(p.profile)!.profile };
+        const task: PointTask = { point: p, profile: profiles.get(p.profile)!.profile, exact };
         return pool.run(task).then(
           (outputs: Outputs) => finish(p, outputs),
           (err: unknown) => {

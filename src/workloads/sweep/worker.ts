@@ -9,8 +9,9 @@ import type { Outputs } from './workloads.js';
 export interface PointTask {
   point: SweepPoint;
   profile: Profile;
+  exact: boolean;
 }
 
 export default function runTask(task: PointTask): Outputs {
-  return runPoint(task.point, task.profile);
+  return runPoint(task.point, task.profile, task.exact);
 }

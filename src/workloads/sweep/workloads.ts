@@ -52,6 +52,8 @@ export interface RunContext {
   features: ReadonlySet<Feature>;
   coldCache: boolean;
   maxEvents: number;
+  /** Simulate every loop iteration (no fast-forward): the same figures, more slowly. */
+  exact: boolean;
 }
 
 export type Outputs = Record<string, number | string>;
@@ -127,7 +129,7 @@ const ioStatic: WorkloadDef<IoStaticOptions> = {
   },
   events: (o, pageBytes) => ioStaticEventEstimate(o, pageBytes),
   run(o, ctx) {
-    const r = runIoStatic({ ...o, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: ctx.maxEvents }).report;
+    const r = runIoStatic({ ...o, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: ctx.maxEvents, exact: ctx.exact }).report;
     return {
       bandwidth_kib_s: r.bandwidth_kib_s,
       time_ns: r.time_ns,
@@ -181,7 +183,7 @@ const dd: WorkloadDef<DdOperands> = {
   },
   events: (o) => ddEventEstimate(o),
   run(o, ctx) {
-    const r = runDd(o, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: ctx.maxEvents });
+    const r = runDd(o, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: ctx.maxEvents, exact: ctx.exact });
     return {
       elapsed_s: r.time.elapsed_s,
       user_s: r.time.user_s,
