@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { allRegisters } from '../src/cli/commands.js';
 import { createProgram } from '../src/cli/run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,13 +32,13 @@ function expectOneErrorLine(stderr: string): string {
 }
 
 describe('l41sim', () => {
-  it('--help describes the tool, lists every subcommand and exits 0', () => {
+  it('--help describes the tool, lists every subcommand and exits 0', async () => {
     const r = l41sim('--help');
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: l41sim /);
     expect(r.stdout).toContain('Discrete-event simulator');
-    for (const cmd of createProgram().commands) expect(r.stdout).toContain(`  ${cmd.name()}`);
+    for (const cmd of createProgram(await allRegisters()).commands) expect(r.stdout).toContain(`  ${cmd.name()}`);
     expect(r.stdout).toContain('--version');
     expect(r.stdout).toContain('--debug');
   });
@@ -78,8 +79,8 @@ describe('l41sim', () => {
     expect(r.stderr).toMatch(/\n\s+at /);
   });
 
-  it('help <command> works for every subcommand', () => {
-    for (const cmd of createProgram().commands) {
+  it('help <command> works for every subcommand', async () => {
+    for (const cmd of createProgram(await allRegisters()).commands) {
       const r = l41sim('help', cmd.name());
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`Usage: l41sim ${cmd.name()}`);

@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { allRegisters } from '../src/cli/commands.js';
 import { createProgram, run } from '../src/cli/run.js';
 import { setInterruptFlag } from '../src/workloads/runtime.js';
 
@@ -119,7 +120,7 @@ function leaves(cmd: Command, path: string[] = []): Leaf[] {
 }
 
 // `help [command...]` is commander's own: add it by hand, with topics good and bad.
-const LEAVES = [...leaves(createProgram()), { path: ['help'], options: [], args: ['topic', 'topic'] }];
+const LEAVES = [...leaves(createProgram(await allRegisters())), { path: ['help'], options: [], args: ['topic', 'topic'] }];
 const JUNK = ['--frob', '-z', 'extra', '--', '-', '--json=1', '--bs=', '-rw', '--debug', '--help', '-h', '--version'];
 
 /** A random command line: a real command, some of its options with pooled values, its arguments, maybe junk. */

@@ -5,9 +5,12 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { report, run, wantsDebug } from './run.js';
 import { stderrTerminal } from './terminal.js';
 import type { ThreadData } from './thread.js';
+
+// The command line itself (./run.ts and the commands it loads) is imported only on the
+// thread that runs it: a threaded command's main thread loads none of it.
+const runCommandLine = async (argv: string[]) => (await import('./run.js')).run(argv);
 
 /**
  * Run the command line `argv` (as in process.argv: node, script, arguments...) and set
@@ -17,7 +20,7 @@ import type { ThreadData } from './thread.js';
 export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', quietOnEpipe);
   process.stderr.on('error', quietOnEpipe);
-  const code = runsOnThread(argv.slice(2)) ? await runOnThread(argv) : await run(argv);
+  const code = runsOnThread(argv.slice(2)) ? await runOnThread(argv) : await runCommandLine(argv);
   // An action may have set process.exitCode itself; do not turn its failure into success.
   if (code !== 0) process.exitCode = code;
 }
@@ -40,7 +43,7 @@ function runsOnThread(args: string[]): boolean {
  */
 async function runOnThread(argv: string[]): Promise<number> {
   const entry = new URL('./thread.js', import.meta.url);
-  if (!existsSync(fileURLToPath(entry))) return run(argv); // running from the TypeScript sources
+  if (!existsSync(fileURLToPath(entry))) return runCommandLine(argv); // running from the TypeScript sources
   const interrupt = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(entry, { workerData: { argv, interrupt, stderr: stderrTerminal() } satisfies ThreadData });
   let interrupts = 0;
@@ -60,10 +63,15 @@ async function runOnThread(argv: string[]): Promise<number> {
       worker.on('message', (m: { exitCode?: unknown }) => {
         if (typeof m?.exitCode === 'number') code = m.exitCode;
       });
+      let failure: Promise<void> | undefined;
       worker.on('error', (err) => {
-        code = report(err, wantsDebug(argv.slice(2)));
+        failure = import('./run.js').then((r) => {
+          code = r.report(err, r.wantsDebug(argv.slice(2)));
+        });
       });
-      worker.on('exit', (exitCode) => resolve(code !== undefined && code !== 0 ? code : exitCode !== 0 ? exitCode : (code ?? 1)));
+      worker.on('exit', (exitCode) => {
+        void (failure ?? Promise.resolve()).then(() => resolve(code !== undefined && code !== 0 ? code : exitCode !== 0 ? exitCode : (code ?? 1)));
+      });
     });
   } finally {
     process.off('SIGINT', onSigint);

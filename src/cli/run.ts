@@ -19,15 +19,7 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../costmodel/repo.js';
 import { CliError, UsageError, quote } from '../errors.js';
-import { register as registerCalibrate } from './calibrate.js';
-import { register as registerCalibrateHost } from './calibrate-host.js';
-import { register as registerCompare } from './compare.js';
-import { register as registerProfiles } from './profiles.js';
-import { register as registerSweep } from './sweep.js';
-import { register as registerWorkload } from './workload.js';
-
-/** The subcommands, in the order `--help` lists them. */
-const commands: ReadonlyArray<(program: Command) => void> = [registerWorkload, registerSweep, registerCompare, registerCalibrate, registerCalibrateHost, registerProfiles];
+import { registersFor, type Register } from './commands.js';
 
 const DESCRIPTION = [
   'Discrete-event simulator of FreeBSD system calls, traps and page faults on a',
@@ -43,10 +35,10 @@ Add --debug to any command to see stack traces of errors.`;
  * printed to stderr as `l41sim: <message>`, one line, with the stack only when
  * `--debug` is among the arguments.
  */
-export async function run(argv: string[], registers: ReadonlyArray<(program: Command) => void> = commands): Promise<number> {
+export async function run(argv: string[], registers?: readonly Register[]): Promise<number> {
   const debug = wantsDebug(argv.slice(2));
   try {
-    const program = createProgram(registers);
+    const program = createProgram(registers ?? (await registersFor(argv.slice(2))));
     const args = helpTopicArgs(program, argv.slice(2));
     await program.parseAsync([...argv.slice(0, 2), ...args], { from: 'node' });
     return 0;
@@ -56,10 +48,10 @@ export async function run(argv: string[], registers: ReadonlyArray<(program: Com
 }
 
 /**
- * Build the `l41sim` program with the given subcommands (by default the registered
- * ones; tests may pass their own).
+ * Build the `l41sim` program with the given subcommands (./commands.ts has them all;
+ * tests may pass their own).
  */
-export function createProgram(registers: ReadonlyArray<(program: Command) => void> = commands): Command {
+export function createProgram(registers: readonly Register[]): Command {
   const program = new Command('l41sim');
   program
     .description(DESCRIPTION)
