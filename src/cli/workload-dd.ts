@@ -5,7 +5,8 @@ import { Command, Option } from 'commander';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { parseOperands, type DdOperandText } from '../workloads/dd/operands.js';
-import { DD_TABLES, ddReport, type DdReport, type DdTable } from '../workloads/dd/report.js';
+import { ddReportParallel } from '../workloads/dd/parallel.js';
+import { DD_TABLES, type DdReport, type DdTable } from '../workloads/dd/report.js';
 import { checkBound, ddEstimate } from './bounds.js';
 import { addRunOptions, resolveRun, type RunOptionValues } from './common.js';
 import { checkWritableFile } from './output.js';
@@ -44,15 +45,15 @@ export function registerDd(workload: Command): void {
     );
   addRunOptions(cmd);
   addTraceOptions(cmd);
-  cmd.action((opts: DdOptionValues) => {
+  cmd.action(async (opts: DdOptionValues) => {
     const run = resolveRun(opts);
     const op = parseOperands(opts, run.profile.userland.dd);
     const { tables, scripts } = parseTrace(opts.trace);
     const coldCache = opts.coldCache ?? false;
-    const runs = 1 + tables.length + scripts.length;
-    checkBound(ddEstimate(op, { ...run, coldCache }, runs), opts.maxEvents ?? Infinity, '--count', runs > 1 ? 'fewer blocks, fewer D scripts (--trace none runs dd once)' : 'fewer blocks');
+    const traced = [[], ...[...tables, ...scripts].map((s) => [s])];
+    checkBound(ddEstimate(op, { ...run, coldCache }, traced), opts.maxEvents ?? Infinity, '--count', traced.length > 1 ? 'fewer blocks, fewer D scripts (--trace none runs dd once)' : 'fewer blocks');
     if (opts.traceOut !== undefined) checkWritableFile(opts.traceOut, '--trace-out');
-    const { report, untraced } = ddReport(op, { ...run, tables, scripts, coldCaches: coldCache, maxEvents: opts.maxEvents, traceEvents: traceCap(opts) });
+    const { report, untraced } = await ddReportParallel(op, { ...run, tables, scripts, coldCaches: coldCache, maxEvents: opts.maxEvents, traceEvents: traceCap(opts) });
     if (opts.traceOut !== undefined) {
       const td = untraced.kernel.procs[0]!.threads[0]!;
       writeTrace(opts.traceOut, untraced.kernel.steps, {

@@ -6,7 +6,7 @@ import type { DdFlavour, Profile } from '../../costmodel/profile.js';
 import { SCRIPTS } from '../../kernel/dtrace/scripts.js';
 import type { Feature } from '../../kernel/features.js';
 import type { DdOperands } from './operands.js';
-import { runDd, timeLine, type DdRun } from './run.js';
+import { runDd, timeLine, type DdRun, type RunSpec } from './run.js';
 
 /** The lecture's three tables and the scripts that produce them. */
 export const DD_TABLES = ['syscall-time', 'traps', 'profile'] as const;
@@ -78,9 +78,27 @@ export interface ReportSpec {
   exact?: boolean;
 }
 
-export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; untraced: DdRun } {
-  const base = { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, exact: spec.exact };
-  const untraced = runDd(op, { ...base, scripts: [], traceEvents: spec.traceEvents ?? 0 });
+/** What every run of a report shares: the machine, the seed, the hooks and the bounds. */
+export type RunBase = Omit<RunSpec, 'scripts' | 'traceEvents' | 'recordUsage' | 'locale'>;
+
+/** One traced run of dd: a lecture table's script, or a further script. */
+export type TracedRun = { table: DdTable } | { script: string };
+
+/** What a traced run adds to the report's DTrace figures (plain data: it may come from another thread). */
+export type TracedFigures = DdReport['dtrace'];
+
+export function runBase(spec: ReportSpec): RunBase {
+  return { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, exact: spec.exact };
+}
+
+/** The traced runs a report needs, in the order their figures go into it. */
+export function tracedRuns(spec: ReportSpec): TracedRun[] {
+  return [...spec.tables.map((table) => ({ table })), ...(spec.scripts ?? []).map((script) => ({ script }))];
+}
+
+/** The report's untraced part: the time line and the kernel's own figures, from the untraced run. */
+export function untracedReport(op: DdOperands, spec: ReportSpec): { report: DdReport; untraced: DdRun } {
+  const untraced = runDd(op, { ...runBase(spec), scripts: [], traceEvents: spec.traceEvents ?? 0 });
   const bySyscall: DdReport['untraced']['by_syscall'] = {};
   for (const [name, t] of [...untraced.kernel.steps.syscalls].sort((a, b) => a[0].localeCompare(b[0]))) {
     bySyscall[name] = { count: t.count, time_ns: t.ps / 1000 };
@@ -103,34 +121,39 @@ export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; 
     untraced: { syscalls: untraced.syscalls, traps: untraced.traps, faults: untraced.faults, by_syscall: bySyscall },
     dtrace: {},
   };
+  return { report, untraced };
+}
+
+/** Run dd with one table's or script's D script enabled and return what that adds to the report. */
+export function tracedFigures(op: DdOperands, base: RunBase, traced: TracedRun): TracedFigures {
+  if ('table' in traced) {
+    const d = runDd(op, { ...base, scripts: [traced.table] }).kernel.dtrace;
+    if (traced.table === 'syscall-time') return { syscall_time_by_name: Object.fromEntries(d.keyed('syscall_time').reverse()), syscall_time_total_ns: d.scalar('totaltime') };
+    if (traced.table === 'traps') return { syscalls: d.scalar('syscalls'), syscall_time_ns: d.scalar('syscall_time'), traps: d.scalar('traps'), trap_time_ns: d.scalar('trap_time') };
+    return { profile_stacks: d.keyed('traces').map(([key, samples]) => ({ frames: key === '' ? [] : key.split(';'), samples })) };
+  }
+  const run = runDd(op, { ...base, scripts: [traced.script] });
+  const d = run.kernel.dtrace;
+  const aggregations: ScriptRun['aggregations'] = {};
+  for (const [name, values] of d.aggregations) {
+    aggregations[name] = values.size === 1 && values.has('') ? d.scalar(name) : Object.fromEntries(d.keyed(name));
+  }
+  const time = { user_s: run.time.user_s, system_s: run.time.system_s, elapsed_s: run.time.elapsed_s };
+  return { scripts: [{ script: traced.script, text: SCRIPTS[traced.script]!.text, time, aggregations }] };
+}
+
+/** Add a traced run's figures to the report (in the order of tracedRuns). */
+export function addTraced(report: DdReport, figures: TracedFigures): void {
+  const { scripts, ...tables } = figures;
+  Object.assign(report.dtrace, tables);
+  if (scripts) (report.dtrace.scripts ??= []).push(...scripts);
+}
+
+/** The whole report, its runs one after another (./parallel.ts runs the traced ones on other threads). */
+export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; untraced: DdRun } {
+  const { report, untraced } = untracedReport(op, spec);
   if (untraced.exitStatus !== 0) return { report, untraced };
-  for (const table of spec.tables) {
-    const d = runDd(op, { ...base, scripts: [table] }).kernel.dtrace;
-    if (table === 'syscall-time') {
-      report.dtrace.syscall_time_by_name = Object.fromEntries(d.keyed('syscall_time').reverse());
-      report.dtrace.syscall_time_total_ns = d.scalar('totaltime');
-    } else if (table === 'traps') {
-      report.dtrace.syscalls = d.scalar('syscalls');
-      report.dtrace.syscall_time_ns = d.scalar('syscall_time');
-      report.dtrace.traps = d.scalar('traps');
-      report.dtrace.trap_time_ns = d.scalar('trap_time');
-    } else {
-      report.dtrace.profile_stacks = d.keyed('traces').map(([key, samples]) => ({ frames: key === '' ? [] : key.split(';'), samples }));
-    }
-  }
-  for (const script of spec.scripts ?? []) {
-    const run = runDd(op, { ...base, scripts: [script] });
-    const d = run.kernel.dtrace;
-    const aggregations: ScriptRun['aggregations'] = {};
-    for (const [name, values] of d.aggregations) {
-      aggregations[name] = values.size === 1 && values.has('') ? d.scalar(name) : Object.fromEntries(d.keyed(name));
-    }
-    (report.dtrace.scripts ??= []).push({
-      script,
-      text: SCRIPTS[script]!.text,
-      time: { user_s: run.time.user_s, system_s: run.time.system_s, elapsed_s: run.time.elapsed_s },
-      aggregations,
-    });
-  }
+  const base = runBase(spec);
+  for (const traced of tracedRuns(spec)) addTraced(report, tracedFigures(op, base, traced));
   return { report, untraced };
 }
