@@ -16,6 +16,7 @@ import { parseOperands } from '../src/workloads/dd/operands.js';
 import { runDd } from '../src/workloads/dd/run.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
 import { parseIoStatic } from '../src/workloads/iostatic/options.js';
+import { cli } from './helpers/cli.js';
 import { differences, kernelFigures } from './helpers/exactness.js';
 
 const PROFILES = ['lecture', 'bbb', 'host-vm'] as const;
@@ -184,5 +185,19 @@ describe('fast-forward gives the exact run\'s figures for random workloads and s
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+describe('--max-events judges what a run simulates after fast-forward', () => {
+  it('accepts a read of /dev/zero in 1-byte buffers (8 million calls: nearly all fast-forwarded), refuses the same read of a cached file', async () => {
+    const zero = await cli(['workload', 'io-static', '-r', '-b', '1', '-t', '8m', '/dev/zero']);
+    expect(zero.err).toBe('');
+    expect(zero.code).toBe(0);
+    expect(zero.out).toMatch(/^[\d.]+ KBytes\/sec\n$/);
+    const file = await cli(['workload', 'io-static', '-r', '-b', '1', '-t', '8m', '/data/iofile']);
+    expect(file.code).toBe(2);
+    expect(file.err).toMatch(/^l41sim: -b: this run needs about \d+ simulated events \(with fast-forward\), about [\d.]+ s of simulated time, more than --max-events 5000000;/);
+    const needed = Number(/needs about (\d+)/.exec(file.err)![1]);
+    expect(needed).toBeGreaterThan(8 * 2 ** 20); // every read simulated
   });
 });

@@ -105,7 +105,7 @@ export function register(program: Command): void {
   dd.action((opts: CompareOptionValues & DdOperandValues) => {
     const op = parseOperands({ ...opts, bs: opts.bs ?? (opts.ibs === undefined && opts.obs === undefined ? '10m' : undefined) });
     const { base, variant } = sides(opts);
-    checkBound({ ...ddEstimate(op, { ...base, seed: opts.seed }, 2), what: 'runs of dd (baseline and variant)' }, opts.maxEvents, '--count', 'fewer blocks');
+    checkBound({ ...ddEstimate(op, { ...base, seed: opts.seed, exact: opts.exact }, [[], []]), what: 'runs of dd (baseline and variant)' }, opts.maxEvents, '--count', 'fewer blocks');
     const run = (s: SideSpec) => {
       const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
       if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
@@ -123,7 +123,7 @@ export function register(program: Command): void {
     const { base, variant } = sides(opts);
     checkIoStaticProfile(o, base.profile, base.coldCache, '--profile');
     checkIoStaticProfile(o, variant.profile, variant.coldCache, '--variant-profile');
-    checkBound({ ...ioStaticEstimate(o, { ...base, seed: opts.seed }, 2), what: 'runs of io-static (baseline and variant)' }, opts.maxEvents, '-b', 'a larger buffer or a smaller total');
+    checkBound({ ...ioStaticEstimate(o, { ...base, seed: opts.seed, exact: opts.exact }, 2), what: 'runs of io-static (baseline and variant)' }, opts.maxEvents, '-b', 'a larger buffer or a smaller total');
     const run = (s: SideSpec): Side => {
       const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
       const rep = r.report;

@@ -69,7 +69,7 @@ export function registerFastpath(workload: Command): void {
       const eachRuns = opts.each ? hooks + 3 : 0; // each hook, the D script, and the baselines
       const events = 200 + opts.calls + (copyBytes > 0 ? opts.coldCalls * (2 + Math.ceil(copyBytes / pageBytes)) : 0);
       checkBound(
-        { events: Math.ceil((events + eachRuns * (200 + opts.calls)) / (1 + eachRuns)), runs: 1 + eachRuns, what: 'runs of the measurement (--each runs it once per hook)', simulatedPs: () => undefined },
+        { events: Math.ceil((events + eachRuns * (200 + opts.calls)) / (1 + eachRuns)), runs: 1 + eachRuns, what: 'runs of the measurement (--each runs it once per hook)', simulatedPs: () => undefined, fastForwarded: () => undefined },
         opts.maxEvents,
         '--calls',
         'fewer --calls, --cold-calls or a smaller --copy',

@@ -86,6 +86,8 @@ export interface IoStaticRun {
   endPs: number;
   pid: number;
   tid: number;
+  /** Engine events the run executed (fast-forwarded iterations make none). */
+  events: number;
 }
 
 const STORAGE_TERMS = { request: 'storage_io', read: 'storage_read_page', write: 'storage_write_page' } as const;
@@ -116,7 +118,7 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
   const program = linux ? (up: UserProcess) => linuxIoStatic(up, o, probe) : (up: UserProcess) => freebsdIoStatic(up, o, probe);
   const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? RUN_MAX_EVENTS });
   const report = buildReport(k, u, o, spec, probe, result.exitStatus, result.stderr, result.endPs - result.startPs);
-  return { report, kernel: k, startPs: result.startPs, endPs: result.endPs, pid: u.td.proc.pid, tid: u.td.tid };
+  return { report, kernel: k, startPs: result.startPs, endPs: result.endPs, pid: u.td.proc.pid, tid: u.td.tid, events: result.events };
 }
 
 /** The target of -r/-w as an earlier `io-static -c` left it; a cold cache drops its pages. */

@@ -43,6 +43,8 @@ export interface DdRun {
   faults: { minor: number; in_syscalls: number };
   /** Cost-term usage of the whole run (the meter's counts). */
   usage: Float64Array;
+  /** Engine events the run executed (fast-forwarded iterations make none). */
+  events: number;
 }
 
 /** The locale a profile's GNU dd runs in: that of its measured environment; without one, the reference machine's C.UTF-8. */
@@ -111,6 +113,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     traps: { count: userTrap?.count ?? 0, time_ns: (userTrap?.ps ?? 0) / 1000 },
     faults: { minor: td.proc.ru.minflt, in_syscalls: inSys?.count ?? 0 },
     usage: k.usage.snapshot(),
+    events: result.events,
   };
 }
 
