@@ -41,6 +41,13 @@ export function parseCount(field: string): (text: string) => number {
   };
 }
 
+/** --workers: a number of worker threads. */
+export function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new UsageError('--workers', `'${text}' is not a worker count`, 'a whole number from 1 to 256');
+  return n;
+}
+
 /** A host file or directory path given as an option: not empty (which would mean the working directory). */
 export function parsePath(field: string): (text: string) => string {
   return (text: string) => {
