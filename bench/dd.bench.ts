@@ -6,7 +6,8 @@
 
 import { loadProfile, type Profile } from '../src/costmodel/profile.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
-import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
+import { runDd } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 
 const REPEATS = Number(process.env.DD_REPEATS ?? 5);
 

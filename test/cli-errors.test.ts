@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RuntimeFailure, UsageError, quote } from '../src/errors.js';
-import { run } from '../src/cli/main.js';
+import { run } from '../src/cli/run.js';
 import { parseDdSize } from '../src/workloads/ddsize.js';
 
 const ran: unknown[] = [];

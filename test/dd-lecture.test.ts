@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { DD_TABLES, ddReport, type DdReport } from '../src/workloads/dd/report.js';
-import { profileFeatures } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const data = (name: string) => JSON.parse(readFileSync(join(root, 'calibration', 'data', name), 'utf8'));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { UsageError } from '../src/errors.js';
-import { profileFeatures } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 import { runIoStatic, type IoStaticReport } from '../src/workloads/io-static.js';
 import { IO_DEFAULT_BUFFER_BYTES, IO_DEFAULT_TOTAL_BYTES, parseIoStatic, type IoStaticText } from '../src/workloads/iostatic/options.js';
 

@@ -11,7 +11,8 @@ import type { Kernel } from '../src/kernel/kernel.js';
 import type { SpanTotals, TimelineEvent } from '../src/kernel/steps.js';
 import { FREEBSD_LAYOUT } from '../src/workloads/dd/freebsd.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
-import { profileFeatures, runDd, type DdRun } from '../src/workloads/dd/run.js';
+import { runDd, type DdRun } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 import { runProgram, UserProcess, type Program } from '../src/workloads/runtime.js';
 
 const PROFILES = ['lecture', 'bbb'] as const;

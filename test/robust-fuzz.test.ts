@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createProgram, run } from '../src/cli/main.js';
+import { createProgram, run } from '../src/cli/run.js';
 import { setInterruptFlag } from '../src/workloads/runtime.js';
 
 const FUZZ_CASES = Number(process.env.L41SIM_FUZZ_CASES ?? 150);

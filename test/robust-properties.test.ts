@@ -19,10 +19,10 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { FEATURE_NAMES, type Feature } from '../src/kernel/features.js';
-import { FEATURE_KERNELS } from '../src/kernel/hooks.js';
+import { FEATURE_KERNELS, profileFeatures } from '../src/kernel/hooks.js';
 import type { SpanTotals } from '../src/kernel/steps.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
-import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
+import { runDd } from '../src/workloads/dd/run.js';
 import { cli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'l41sim-robust-prop-'));

@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import type { Feature } from '../src/kernel/features.js';
-import { FEATURE_KERNELS, featuresOf, STEP_TABLES } from '../src/kernel/hooks.js';
+import { FEATURE_KERNELS, featuresOf, profileFeatures, STEP_TABLES } from '../src/kernel/hooks.js';
 import { OUTSIDE_STEPS, StepTable, UnknownStepError } from '../src/kernel/step-table.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
-import { profileFeatures, runDd } from '../src/workloads/dd/run.js';
+import { runDd } from '../src/workloads/dd/run.js';
 import { fastpathReport } from '../src/workloads/fastpath.js';
 
 /** Top-level steps of every syscall and trap of a short dd run with the given hooks on. */

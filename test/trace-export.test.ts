@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { OUTSIDE_STEPS } from '../src/kernel/step-table.js';
 import { chromeTrace, chromeTraceJson, type ChromeEvent, type ChromeTrace } from '../src/kernel/trace-export.js';
-import { profileFeatures } from '../src/workloads/dd/run.js';
+import { profileFeatures } from '../src/kernel/hooks.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
 import { parseIoStatic } from '../src/workloads/iostatic/options.js';
 

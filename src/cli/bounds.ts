@@ -15,7 +15,7 @@ import { ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
 import type { IoStaticOptions } from '../workloads/iostatic/options.js';
 
 /** --max-events by default: about a minute or two of host time at ~30k events/s. */
-export const DEFAULT_MAX_EVENTS = 5_000_000;
+export const CLI_MAX_EVENTS = 5_000_000;
 
 /** Blocks larger than this are not test-run for a time estimate (the test runs would be slow themselves). */
 const PILOT_MAX_BLOCK_BYTES = 16 * (1 << 20);

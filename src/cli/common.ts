@@ -5,9 +5,9 @@ import { Command, Option } from 'commander';
 import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
-import { profileFeatures } from '../workloads/dd/run.js';
+import { profileFeatures } from '../kernel/hooks.js';
 import { interruptRequested } from '../workloads/runtime.js';
-import { DEFAULT_MAX_EVENTS } from './bounds.js';
+import { CLI_MAX_EVENTS } from './bounds.js';
 
 export interface RunOptionValues {
   profile: string;
@@ -20,7 +20,6 @@ export interface RunOptionValues {
 }
 
 export const DEFAULT_SEED = '1';
-export { DEFAULT_MAX_EVENTS };
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
@@ -29,7 +28,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
-    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
+    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
 }
 

@@ -11,11 +11,12 @@ import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
 import { compareRuns, formatCompare, type Side } from '../workloads/compare.js';
 import { parseOperands } from '../workloads/dd/operands.js';
 import { ddCommand } from '../workloads/dd/report.js';
-import { profileFeatures, runDd } from '../workloads/dd/run.js';
+import { runDd } from '../workloads/dd/run.js';
+import { profileFeatures } from '../kernel/hooks.js';
 import { runIoStatic } from '../workloads/io-static.js';
 import { ioStaticCommand } from '../workloads/iostatic/options.js';
-import { checkBound, ddEstimate, ioStaticEstimate } from './bounds.js';
-import { DEFAULT_MAX_EVENTS, DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
+import { checkBound, CLI_MAX_EVENTS, ddEstimate, ioStaticEstimate } from './bounds.js';
+import { DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
 import { addDdOperandOptions, type DdOperandValues } from './workload-dd.js';
 import { addIoStaticFlags, checkIoStaticProfile, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
 
@@ -51,7 +52,7 @@ function addCompareOptions(cmd: Command): Command {
     .option('--variant-profile <name>', 'the variant runs on this profile')
     .option('--cold-cache', 'both runs start cold')
     .option('--variant-cold-cache', 'the variant starts cold (every cache line invalid, files not in the buffer cache)')
-    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
+    .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
 }
 

@@ -7,7 +7,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { setInterruptFlag } from '../workloads/runtime.js';
-import { run } from './main.js';
+import { run } from './run.js';
 import { setMainThreadStderr } from './terminal.js';
 
 export interface ThreadData {

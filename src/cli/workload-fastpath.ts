@@ -12,8 +12,8 @@ import { MAX_SIM_TIME, PS_PER_US, formatTime } from '../events/index.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
 import { parseDdSize } from '../workloads/ddsize.js';
-import { checkBound } from './bounds.js';
-import { DEFAULT_MAX_EVENTS, DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
+import { checkBound, CLI_MAX_EVENTS } from './bounds.js';
+import { DEFAULT_SEED, parseCount, parseSeed, parseFeatureList } from './common.js';
 
 interface FastpathOptionValues {
   profile: string;
@@ -42,7 +42,7 @@ export function registerFastpath(workload: Command): void {
     .addOption(new Option('--cold-calls <n>', 'cold calls, each after its own copy').argParser(parseCount('--cold-calls')).default(3))
     .addOption(new Option('--gap-us <n>', 'user-mode time between the warm calls, microseconds (lets clock ticks post the signals/suspend hooks\' work)').argParser(parseCount('--gap-us')))
     .option('--each', 'also measure each hook switched on alone, and show where its cost lands')
-    .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(DEFAULT_MAX_EVENTS))
+    .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of the table')
     .action((opts: FastpathOptionValues) => {
       const profile = loadProfile(opts.profile);

@@ -22,3 +22,10 @@ export function repoRoot(): string {
 export function repoPath(...parts: string[]): string {
   return join(repoRoot(), ...parts);
 }
+
+let version: string | undefined;
+
+/** The version in l41sim's package.json. */
+export function packageVersion(): string {
+  return (version ??= (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version);
+}

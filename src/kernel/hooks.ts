@@ -3,6 +3,7 @@
 // hook its profile's kernel does not model is refused with a usage error.
 
 import type { KernelFlavour } from '../costmodel/costs.js';
+import type { Profile } from '../costmodel/profile.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_NAMES, type Feature } from './features.js';
 import { FREEBSD_STEPS } from './freebsd/steps.js';
@@ -24,6 +25,14 @@ export const FEATURE_KERNELS: Readonly<Record<Feature, readonly KernelFlavour[]>
 /** The hooks the flavour models, in FEATURE_NAMES order. */
 export function featuresOf(kernel: KernelFlavour): Feature[] {
   return FEATURE_NAMES.filter((f) => FEATURE_KERNELS[f].includes(kernel));
+}
+
+/** The features a profile has on by default: its kernel's debug options (INVARIANTS, WITNESS). */
+export function profileFeatures(profile: Profile): Set<Feature> {
+  const f = new Set<Feature>();
+  if (profile.kernel_config.invariants) f.add('invariants');
+  if (profile.kernel_config.witness) f.add('witness');
+  return f;
 }
 
 /** A feature the profile's kernel does not have: a usage error naming the feature, the profile and what that kernel accepts. */

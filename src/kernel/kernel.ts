@@ -22,7 +22,8 @@ import { StepLedger } from './steps.js';
 import type { SyscallArgs } from './syscall-args.js';
 import { Errno, FileSystem, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
-import { VmObject, VmSpace } from './vm/vmspace.js';
+import { VmObject } from './vm/object.js';
+import { VmSpace } from './vm/vmspace.js';
 
 /** Rate of the periodic signal of the `signals` feature. */
 const SIGNAL_HZ = 100;

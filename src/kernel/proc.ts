@@ -11,7 +11,6 @@ import type { VmSpace } from './vm/vmspace.js';
 // p_flag
 export const P_TRACED = 0x00800;
 export const P_PROFIL = 0x00020;
-export const P_WEXIT = 0x02000;
 // p_traceflag bits (1 << KTR_*)
 export const KTRFAC_SYSCALL = 1 << 1;
 export const KTRFAC_SYSRET = 1 << 2;

@@ -3,7 +3,7 @@
 // programs look up, with real lookup semantics (ENOENT, ENOTDIR) so a mistyped
 // path fails as it would on the machine.
 
-import { VmObject } from './vm/vmspace.js';
+import { VmObject } from './vm/object.js';
 
 export type DeviceName = 'zero' | 'null';
 

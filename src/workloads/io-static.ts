@@ -17,7 +17,6 @@ import type { Feature } from '../kernel/features.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { FileSystem, type OpenFile, type Vnode } from '../kernel/vfs.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
-import { DEFAULT_MAX_EVENTS } from './dd/run.js';
 import {
   IO_STATIC_BIN,
   IO_STATIC_BIN_BYTES,
@@ -29,7 +28,7 @@ import {
 import { linuxIoStatic, linuxIoStaticImage } from './iostatic/linux.js';
 import { ioStaticCommand, type IoStaticOptions } from './iostatic/options.js';
 import { GNU_LAYOUT } from './dd/gnu.js';
-import { runProgram, UserProcess } from './runtime.js';
+import { RUN_MAX_EVENTS, runProgram, UserProcess } from './runtime.js';
 
 export interface IoStaticSpec {
   profile: Profile;
@@ -112,7 +111,7 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
   if (!linux) openStdio(k, u); // the Linux path gives a new process its inherited fds itself
   const probe: LoopProbe = { stdout: [] };
   const program = linux ? (up: UserProcess) => linuxIoStatic(up, o, probe) : (up: UserProcess) => freebsdIoStatic(up, o, probe);
-  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
+  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? RUN_MAX_EVENTS });
   const report = buildReport(k, u, o, spec, probe, result.exitStatus, result.stderr, result.endPs - result.startPs);
   return { report, kernel: k, startPs: result.startPs, endPs: result.endPs, pid: u.td.proc.pid, tid: u.td.tid };
 }

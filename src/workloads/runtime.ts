@@ -163,6 +163,9 @@ export class UserProcess {
   }
 }
 
+/** A run's budget of simulated events when its caller sets none (and a sweep point's max_events by default). */
+export const RUN_MAX_EVENTS = 50_000_000;
+
 /**
  * Run one program to completion under the engine: the program is the code of the
  * process's thread, runnable on CPU 0 from time 0; every CPU of the kernel is an

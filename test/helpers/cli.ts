@@ -1,7 +1,7 @@
 // Running the real l41sim command in this process, capturing what it prints.
 
 import { vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { run } from '../../src/cli/run.js';
 
 export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

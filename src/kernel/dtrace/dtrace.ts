@@ -6,10 +6,23 @@
 // `timestamp` a clause reads is taken after dispatch, so a traced interval
 // includes part of the probe effect, as on the real machine.
 
+import type { Profile } from '../../costmodel/profile.js';
 import type { Cpu } from '../cpu.js';
-import type { Kernel } from '../kernel.js';
+import type { KernelMemory } from '../machine/layout.js';
+import type { CostBook, Usage } from '../meter.js';
 import type { Thread } from '../proc.js';
 import { SCRIPTS, type Action, type Clause, type Term } from './scripts.js';
+
+/** What DTrace needs of the kernel it runs in (the Kernel is one). */
+export interface DTraceHost {
+  readonly profile: Profile;
+  readonly mem: KernelMemory;
+  readonly lineBytes: number;
+  readonly book: CostBook;
+  readonly usage: Usage;
+  /** The thread running on `cpu`, for the profile provider's execname. */
+  threadOn(cpu: Cpu): Thread | undefined;
+}
 
 export class UnknownScriptError extends Error {}
 
@@ -49,7 +62,7 @@ export class DTrace {
   private lengthUsage: Float64Array | undefined;
 
   constructor(
-    private readonly k: Kernel,
+    private readonly k: DTraceHost,
     scriptNames: readonly string[],
     /** The kernel's page-fault handler, which the lecture's fbt::trap names: abort_handler on ARMv7, exc_page_fault on Linux. */
     private readonly trapFn = k.profile.kernel === 'linux' ? 'exc_page_fault' : k.profile.machine.isa === 'armv7' ? 'abort_handler' : 'trap',

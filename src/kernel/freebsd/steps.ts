@@ -1,6 +1,6 @@
-// FreeBSD's step table: every top-level step of the syscall path (syscallenter,
-// syscallret, userret and the MD entry and exit; reference/freebsd-syscall-path.md
-// sections 1-2) and of the page-fault trap path (section 3), in path order: its
+// FreeBSD's step table: every top-level step of the syscall path (syscallenter and
+// syscallret in sys/kern/subr_syscall.c, userret in subr_trap.c, the MD entry and
+// exit) and of the page-fault trap path (amd64 trap.c, ARM trap-v6.c), in path order: its
 // kind, what it does, for a guard the word it loads and the hook it tests for, and
 // the features that add work to it; then what switching each hook on sets in those
 // words. ./syscall.ts, ./userret.ts and ./trap.ts take exactly these steps; a

@@ -5,8 +5,7 @@
 // `if (error == 0)` block and the `retval:` tail), the same step names in the same
 // order (./steps.ts), each guard visible as `if (k.guard(td, <word's address>,
 // <test>))`, each slow path out of line. The return to user mode, userret() and
-// ast(), is ./userret.ts. Step numbers are those of the reference's sections 1-2
-// (reference/freebsd-syscall-path.md in the project's reference notes).
+// ast(), is ./userret.ts. Steps 1-20 are syscallenter()'s, counted in the C's order.
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';

@@ -1,7 +1,7 @@
 // FreeBSD 11's trap path for page faults: amd64 trap() -> trap_pfault(), ARMv7
 // abort_handler(), both ending in vm_fault() (sys/vm/vm_fault.c) for first touch of
 // anonymous memory: lookup, page allocation, zero fill, pmap_enter, and the lock
-// operations each takes (reference section 3). A fault in user mode is a trap of
+// operations each takes. A fault in user mode is a trap of
 // its own and ends in userret(); a fault inside copyout() runs the same code in
 // kernel mode, inside the syscall that took it.
 

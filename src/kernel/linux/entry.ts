@@ -6,8 +6,8 @@
 // step names, same order, each guard visible as `if (k.guard(td, <word>, <test>))`,
 // each slow path out of line. Boot-patched checks (alternatives, static keys,
 // static calls: PTI, IBRS, VERW, context tracking, the kstack-offset key) load no
-// data and cost nothing here; they are named in comments where they sit. The step
-// numbers are those of ../../../../shared/reference/linux-syscall-path.md sections 2-3.
+// data and cost nothing here; they are named in comments where they sit. The
+// numbered comments count the steps of the entry and of the exit in the C's order.
 
 import { Mode } from '../cpu.js';
 import type { Kernel } from '../kernel.js';

@@ -1,4 +1,4 @@
-// Linux x86-64's page-fault path for first touch (reference section 5):
+// Linux x86-64's page-fault path for first touch (arch/x86/mm/fault.c, mm/memory.c):
 // asm_exc_page_fault -> exc_page_fault -> do_user_addr_fault -> handle_mm_fault ->
 // __handle_mm_fault -> handle_pte_fault -> do_anonymous_page (or do_read_fault /
 // do_cow_fault for private file mappings, do_wp_page for a write to a read-only
@@ -64,7 +64,7 @@ export class LinuxFaultPath {
       this.doUserAddrFault(td, t, va, write, inKernel);
       k.leave(td, 'exc_page_fault');
     });
-    // irqentry_exit(): to user mode the full exit work (reference section 3, steps 4-6);
+    // irqentry_exit(): to user mode the full exit work (exit_to_user_mode_prepare and what follows, as after a syscall);
     // to kernel mode only the preemption check (a static call, a NOP under preempt=none).
     if (!inKernel) this.sys.exitToUserMode(td, t);
     this.step(td, 'iret', () => {

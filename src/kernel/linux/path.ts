@@ -1,6 +1,6 @@
 // Linux x86-64's kernel path: the entry/exit path of ./entry.ts, the fault path of
 // ./fault.ts, and the bodies of the system calls GNU dd and glibc make in dd's life
-// (reference section 7), with their real semantics and errors: ENOENT for the
+// (as strace shows them; ../../workloads/dd/gnu.ts), with their real semantics and errors: ENOENT for the
 // absent locale files, EBADF for a closed descriptor, EINVAL for a bad size or
 // signal. Each body charges what the call does, through ./fs.ts and ./mm.ts.
 

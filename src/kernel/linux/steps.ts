@@ -1,6 +1,6 @@
 // Linux's step table: every top-level step of the x86-64 syscall path
-// (entry_SYSCALL_64 ... sysretq; reference/linux-syscall-path.md sections 2-3) and
-// of the page-fault path, in path order: its kind, what it does, for a guard the
+// (entry_SYSCALL_64 ... sysretq: arch/x86/entry/entry_64.S, kernel/entry/common.c)
+// and of the page-fault path, in path order: its kind, what it does, for a guard the
 // word it loads and the hook it tests for, and the features that add work to it.
 // ./entry.ts and ./fault.ts take exactly these steps.
 

@@ -1,7 +1,7 @@
 // Linux's per-task and per-mm state that the x86-64 entry, exit and fault paths
 // test: thread_info's flag words at the start of task_struct, and the few other
-// fields the paths touch, at the offsets BTF gives on the reference machine
-// (../../../../shared/reference/linux-syscall-path.md section 1). Offsets are right
+// fields the paths touch, at the offsets the kernel's BTF gives on the machine the
+// host-vm profile was measured on (Linux 6.18, Firecracker). Offsets are right
 // about which fields share a 64-byte line, which is what the cache model needs.
 
 import type { Kernel } from '../kernel.js';
@@ -51,9 +51,9 @@ export const FILES = { size: 704, file_lock: 64, fdt: 32, fd_array: 192 } as con
 export const VMA = { size: 192, vm_start: 0, vm_flags: 32, vm_lock: 48, anon_vma: 120 } as const;
 /** struct file. */
 export const FILE = { size: 256, f_mode: 0, f_op: 40, f_pos: 64, f_count: 56, f_path: 16 } as const;
-/** pt_regs: 21 quadwords at the top of the kernel stack (3 lines). */
-export const PT_REGS_BYTES = 168;
-const PT_REGS_LINES = 3;
+/** pt_regs: 21 quadwords at the top of the kernel stack, in 3 lines. */
+const PT_REGS_BYTES = 168;
+const PT_REGS_LINES = Math.ceil(PT_REGS_BYTES / 64);
 /** How far below the syscall's pt_regs a kernel-mode exception's frame lands (the syscall's own C frames in between). */
 const NESTED_FRAME_DEPTH = 1024;
 /**
@@ -88,8 +88,6 @@ export const TIF_NOTIFY_RESUME = 1 << 1;
 export const TIF_SIGPENDING = 1 << 2;
 export const TIF_NEED_RESCHED = 1 << 3;
 export const TIF_NEED_RESCHED_LAZY = 1 << 4;
-export const TIF_SINGLESTEP = 1 << 5;
-export const TIF_SSBD = 1 << 6;
 export const TIF_USER_RETURN_NOTIFY = 1 << 11;
 export const TIF_UPROBE = 1 << 12;
 export const TIF_PATCH_PENDING = 1 << 13;

@@ -1,7 +1,8 @@
 // Where kernel objects live in the modelled physical address space, so that "the
 // flag is in the cache" is a fact of the model. Field offsets follow FreeBSD 11's
-// field order (sys/sys/proc.h) as estimated in the reference (section 6): they are
-// right about which fields share a 64-byte line, not exact to the byte.
+// field order (sys/sys/proc.h of the 11-era tree; estimated from the source, not
+// compiled): they are right about which fields share a 64-byte line, not exact to
+// the byte.
 
 import { KERNEL_TEXT_SPAN, type KernelText } from '../../costmodel/profile.js';
 
@@ -207,7 +208,7 @@ export class KernelMemory {
     return addr;
   }
 
-  /** A global variable alone on its own line (scattered .data/.bss, as the reference says). */
+  /** A global variable alone on its own line (the hooks' globals are scattered over .data and .bss). */
   global(): number {
     return this.alloc('global', this.lineBytes);
   }

@@ -1,22 +1,10 @@
-// A process address space: map entries (regions) backed by VM objects, and the
-// resident pages of each object. An anonymous page is resident once it has been
-// faulted in (first touch); a file page is resident in the page cache from the
-// start (the lecture's binaries and libraries are cached), so touching it is a
-// soft fault that only maps it.
+// A process address space: map entries (regions) backed by VM objects
+// (./object.ts), and the pmap's mappings of their resident pages.
 
 import type { Vnode } from '../vfs.js';
+import type { VmObject } from './object.js';
 
 export type Prot = 'r' | 'rw' | 'rx' | 'none';
-
-export class VmObject {
-  /** Resident pages: page index within the object -> frame. */
-  readonly pages = new Map<number, number>();
-  constructor(
-    readonly addr: number,
-    readonly kind: 'anon' | 'vnode',
-    readonly name: string,
-  ) {}
-}
 
 export interface MapEntry {
   start: number;

@@ -17,7 +17,8 @@ import { median } from 'simple-statistics';
 import { coldCallNs, type ColdCall, type ColdWriteProbeRow } from '../../host/cold-write.js';
 import type { Profile } from '../../costmodel/profile.js';
 import { parseOperands } from '../dd/operands.js';
-import { profileFeatures, runDd } from '../dd/run.js';
+import { runDd } from '../dd/run.js';
+import { profileFeatures } from '../../kernel/hooks.js';
 import { runFastpath } from '../fastpath.js';
 
 /** The small copy penalties are measured against: it fits in every L2 the probe has met. */

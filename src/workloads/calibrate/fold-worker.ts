@@ -4,14 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { fitProblem, type FitOutcome, type FitProblem } from '../../costmodel/calibration/protocol.js';
 import { setInterruptFlag } from '../runtime.js';
-import type { ProblemRef } from './folds.js';
-
-export interface FoldTask {
-  ref: ProblemRef;
-  /** The fit row left out; null for the whole fit. */
-  excluded: string | null;
-  interrupt: Int32Array | undefined;
-}
+import type { FoldTask } from './folds.js';
 
 const built = new Map<string, FitProblem<any, any>>();
 

@@ -10,13 +10,19 @@ import { availableParallelism } from 'node:os';
 import { assemble, calibrate, checkProblem, fitRowsOf, type Calibration, type CalibrateOptions, type Evaluation, type FitOutcome, type FitProblem } from '../../costmodel/calibration/protocol.js';
 import { repoPath } from '../../costmodel/repo.js';
 import { currentInterruptFlag } from '../runtime.js';
-import type { FoldTask } from './fold-worker.js';
 
 /** How a worker thread builds the same problem: module (a compiled .js path), factory, arguments. */
 export interface ProblemRef {
   module: string;
   factory: string;
   args: unknown[];
+}
+
+/** One fit for a worker thread (./fold-worker.ts): the problem, and the fit row left out (null for the whole fit). */
+export interface FoldTask {
+  ref: ProblemRef;
+  excluded: string | null;
+  interrupt: Int32Array | undefined;
 }
 
 export interface ParallelOptions extends CalibrateOptions {

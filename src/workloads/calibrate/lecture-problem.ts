@@ -12,7 +12,8 @@ import { validateProfile } from '../../costmodel/profile.js';
 import { repoPath } from '../../costmodel/repo.js';
 import { CostBook } from '../../kernel/meter.js';
 import { parseOperands } from '../dd/operands.js';
-import { profileFeatures, runDd, type DdRun } from '../dd/run.js';
+import { profileFeatures } from '../../kernel/hooks.js';
+import { runDd, type DdRun } from '../dd/run.js';
 import { setValues, sig4, termParam, usageOf } from './terms.js';
 
 type RawProfile = Record<string, any>;

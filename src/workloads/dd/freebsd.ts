@@ -3,8 +3,7 @@
 // and jemalloc initialisation, dd's setup() (open both files, allocate one buffer
 // of ibs + obs - 1 bytes, which -CURRENT's debug jemalloc junk-fills in user mode),
 // the copy, and exit. The order and counts follow rtld, libmap, jemalloc and dd
-// source (reference section 5); where the reference marks a count as inferred,
-// the comment says so.
+// source; where a count is inferred rather than read there, the comment says so.
 
 import type { ExecImage, Kernel } from '../../kernel/kernel.js';
 import { Errno } from '../../kernel/vfs.js';

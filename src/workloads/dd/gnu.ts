@@ -1,5 +1,5 @@
 // GNU coreutils dd 9.x with glibc 2.36 on Linux x86-64, its whole life as strace
-// and perf see it (reference linux-syscall-path.md section 7): execve, ld.so
+// and perf see it on the machine the host-vm profile was measured on: execve, ld.so
 // loading libc, libc start-up (TLS, rseq, RELRO), dd's signal handlers, the first
 // malloc, setlocale(LC_ALL, "") for C.UTF-8 (every category tried in C.UTF-8, then
 // found in C.utf8), opening both files onto fds 0 and 1, the buffer (alignalloc of

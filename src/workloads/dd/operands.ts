@@ -2,7 +2,7 @@
 // copy that would never end (an endless input with no count) is refused.
 
 import { UsageError } from '../../errors.js';
-import { parseDdSize } from '../ddsize.js';
+import { parseDdOffset, parseDdSize } from '../ddsize.js';
 
 export interface DdOperands {
   inputPath: string;
@@ -51,8 +51,8 @@ export function parseOperands(t: DdOperandText, dd: 'freebsd' | 'gnu' = 'freebsd
     bsGiven: bs !== undefined,
     // FreeBSD dd: count=0 means "until end of input", like no count at all; GNU dd copies nothing.
     count: count === null || (count === 0 && dd === 'freebsd') ? null : count,
-    skip: t.skip === undefined ? 0 : parseDdSize('--skip', t.skip, { min: 0, max: Number.MAX_SAFE_INTEGER }),
-    seek: t.seek === undefined ? 0 : parseDdSize('--seek', t.seek, { min: 0, max: Number.MAX_SAFE_INTEGER }),
+    skip: t.skip === undefined ? 0 : parseDdOffset('--skip', t.skip, { min: 0, max: Number.MAX_SAFE_INTEGER }),
+    seek: t.seek === undefined ? 0 : parseDdOffset('--seek', t.seek, { min: 0, max: Number.MAX_SAFE_INTEGER }),
   };
   for (const [field, path] of [['--if', ops.inputPath], ['--of', ops.outputPath]] as const) {
     if (!path.startsWith('/')) throw new UsageError(field, `'${path}' is not an absolute path`, 'a path such as /dev/zero, /dev/null or /tmp/file');

@@ -8,7 +8,7 @@ import { calcru, formatCshTime, type CshTimeFields } from '../../kernel/accounti
 import { bootKernel } from '../../kernel/boot.js';
 import type { Feature } from '../../kernel/features.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { runProgram, UserProcess } from '../runtime.js';
+import { RUN_MAX_EVENTS, runProgram, UserProcess } from '../runtime.js';
 import { FREEBSD_LAYOUT, freebsdDd, freebsdDdImage } from './freebsd.js';
 import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, installGnuDd } from './gnu.js';
 import type { DdOperands } from './operands.js';
@@ -43,16 +43,6 @@ export interface DdRun {
   usage: Float64Array;
 }
 
-export const DEFAULT_MAX_EVENTS = 50_000_000;
-
-/** The default features of a profile: its kernel's debug options. */
-export function profileFeatures(profile: Profile): Set<Feature> {
-  const f = new Set<Feature>();
-  if (profile.kernel_config.invariants) f.add('invariants');
-  if (profile.kernel_config.witness) f.add('witness');
-  return f;
-}
-
 export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const k = bootKernel(spec.profile, {
     seed: spec.seed,
@@ -71,7 +61,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const layout = gnu ? GNU_LAYOUT : spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   const u = new UserProcess(k, 'sh', layout);
   const program = gnu ? (up: UserProcess) => gnuDd(up, op, { locale: spec.locale ?? 'C.UTF-8' }) : (up: UserProcess) => freebsdDd(up, op);
-  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? DEFAULT_MAX_EVENTS });
+  const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? RUN_MAX_EVENTS });
   const td = u.td;
   const runtimePs = result.endPs - result.startPs;
   const ru = calcru(runtimePs, td.ticks, spec.profile.kernel);
