@@ -2,10 +2,11 @@
 // hooks switched on or off, and bounds. Parsed and checked here, once.
 
 import { Command, Option } from 'commander';
-import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
+import { listProfileNames, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
+import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
 
@@ -17,19 +18,35 @@ export interface RunOptionValues {
   coldCache?: boolean;
   maxEvents?: number;
   json?: boolean;
+  allowStaleHost?: boolean;
 }
 
 export const DEFAULT_SEED = '1';
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--profile <name>', `machine profile: ${[...listProfileNames(), 'host'].join(', ')} (see 'l41sim profiles')`, 'lecture')
+    .option('--profile <name>', `machine profile: ${profileChoices()} (see 'l41sim profiles')`, 'lecture')
+    .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
+}
+
+/** The profile names an option accepts, for help text: the files, and `host` for this machine's. */
+export function profileChoices(): string {
+  return [...listProfileNames(), HOST].join(', ');
+}
+
+export const ALLOW_STALE_HOST = "with --profile host: use the nearest host profile even when it was measured on another machine (a warning on stderr says what differs)";
+
+/** Load a profile by name (`host`: this machine's), printing the warning a stale host profile brings. */
+export function loadProfileOption(name: string, allowStaleHost: boolean | undefined, field = '--profile'): Profile {
+  const { profile, warning } = loadProfileFor(name, { allowStaleHost: allowStaleHost ?? false, field });
+  if (warning) process.stderr.write(`l41sim: warning: ${warning}\n`);
+  return profile;
 }
 
 export function parseCount(field: string): (text: string) => number {
@@ -80,7 +97,7 @@ export interface ResolvedRun {
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
 export function resolveRun(opts: RunOptionValues): ResolvedRun {
-  const profile = loadProfile(opts.profile);
+  const profile = loadProfileOption(opts.profile, opts.allowStaleHost);
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
