@@ -135,21 +135,26 @@ describe('calibrate host (on this machine)', () => {
     expect(fitHostProfile({ data: { ...data, kernel_text: { skipped: 'hidden' } }, rows }, { name: 'host-vm' }).profile.kernel_text).toBeUndefined();
   });
 
-  // When a model change moves this fit, regenerate the shipped profile from its data:
-  //   l41sim calibrate host --from calibration/data/host-vm-measurements.json --out calibration/host-vm.json
-  it('--from refits recorded measurements without the machine, giving the shipped profile byte for byte', () => {
-    const out = path.join(tmp, 'refit', 'host-vm.json');
-    fs.mkdirSync(path.dirname(out));
-    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), '--out', out]);
+  // When a model change moves these fits, regenerate each shipped host profile from its data:
+  //   l41sim calibrate host --from calibration/data/NAME-measurements.json --out calibration/NAME.json
+  const shippedHost = fs
+    .readdirSync(path.join(ROOT, 'calibration'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .filter((stem) => fs.existsSync(path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`)));
+  it.each(shippedHost)('--from refits the recorded measurements of %s without the machine, giving the shipped profile byte for byte', (stem) => {
+    const dir = path.join(tmp, `refit-${stem}`);
+    const out = path.join(dir, `${stem}.json`);
+    fs.mkdirSync(dir);
+    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`), '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', 'host-vm.json'), 'utf8'));
-    const refit = JSON.parse(fs.readFileSync(path.join(tmp, 'refit', 'reports', 'host-vm-fit.json'), 'utf8'));
-    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'reports', 'host-vm-fit.json'), 'utf8'));
+    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', `${stem}.json`), 'utf8'));
+    const refit = JSON.parse(fs.readFileSync(path.join(dir, 'reports', `${stem}-fit.json`), 'utf8'));
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'reports', `${stem}-fit.json`), 'utf8'));
     const unCommanded = (j: { host: object }) => ({ ...j, command: '', host: { ...j.host, command: '' } });
     expect(unCommanded(refit)).toEqual(unCommanded(shipped));
     // The recorded measurements are the input, not rewritten.
-    expect(fs.existsSync(path.join(tmp, 'refit', 'data'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
   it('--from refuses a file that is not host measurements, and --check with it', () => {
