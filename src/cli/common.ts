@@ -6,6 +6,8 @@ import { listProfileNames, loadProfile, type Profile } from '../costmodel/profil
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
+import type { FileDecl } from '../kernel/vfs.js';
+import { mergeFiles, parseFileDecl } from '../workloads/files.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
 
@@ -17,6 +19,8 @@ export interface RunOptionValues {
   coldCache?: boolean;
   maxEvents?: number;
   json?: boolean;
+  /** --file, once per data file: PATH:SIZE. */
+  file?: string[];
 }
 
 export const DEFAULT_SEED = '1';
@@ -28,8 +32,21 @@ export function addRunOptions(cmd: Command): Command {
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
+    .addOption(fileOption())
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
+}
+
+/** --file PATH:SIZE, repeatable: a data file on the modelled machine besides the profile's (the same path replaces the profile's). */
+export function fileOption(): Option {
+  return new Option('--file <path:size>', "a data file on the modelled machine, its pages cached, such as /data/iofile:16m (repeatable; the same path replaces the profile's)").argParser(
+    (text: string, previous: string[] | undefined) => [...(previous ?? []), text],
+  );
+}
+
+/** The data files of --file. */
+export function parseFiles(texts: readonly string[] | undefined): FileDecl[] {
+  return mergeFiles((texts ?? []).map((t) => parseFileDecl('--file', t)));
 }
 
 export function parseCount(field: string): (text: string) => number {
@@ -69,6 +86,8 @@ export interface ResolvedRun {
   profile: Profile;
   seed: string;
   features: Set<Feature>;
+  /** Data files besides the profile's (--file). */
+  files: FileDecl[];
 }
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
@@ -77,7 +96,7 @@ export function resolveRun(opts: RunOptionValues): ResolvedRun {
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
-  return { profile, seed: opts.seed, features };
+  return { profile, seed: opts.seed, features, files: parseFiles(opts.file) };
 }
 
 /**

@@ -20,7 +20,7 @@ import { STEP_TABLES } from './hooks.js';
 import { Proc, TDF_ASTPENDING, TDF_NEEDSIGCHK, TDF_NEEDSUSPCHK, Thread, type Ucred } from './proc.js';
 import { StepLedger } from './steps.js';
 import type { SyscallArgs } from './syscall-args.js';
-import { Errno, FileSystem, type Vnode } from './vfs.js';
+import { Errno, FileSystem, type FileDecl, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject } from './vm/object.js';
 import { VmSpace } from './vm/vmspace.js';
@@ -38,6 +38,8 @@ export interface KernelOptions {
   coldCaches?: boolean;
   /** Record a timeline of spans for trace export, up to this many (0: none). */
   traceEvents?: number;
+  /** Regular files on the machine besides the system's own (the lab's data files), created at boot with their pages cached. */
+  files?: readonly FileDecl[];
 }
 
 /** A kernel path implementation: the flavour-specific parts of the kernel. */

@@ -13,6 +13,13 @@ export type Vnode =
   | { type: 'lnk'; name: string; target: string }
   | { type: 'chr'; name: string; device: DeviceName };
 
+/** A regular file the machine has before the run starts (a data file, as an earlier run left it). */
+export interface FileDecl {
+  /** Absolute path; missing directories are made. */
+  path: string;
+  bytes: number;
+}
+
 export interface WalkResult {
   visited: number;
   devfs: number;
@@ -85,6 +92,16 @@ export class FileSystem {
       node = next;
     }
     return { ...r, vnode: node };
+  }
+
+  /** The vnode at `path`, or undefined if there is none (a lookup that charges nothing: for set-up and reports). */
+  lookup(path: string): Vnode | undefined {
+    try {
+      return this.walk(path).vnode;
+    } catch (e) {
+      if (e instanceof Errno) return undefined;
+      throw e;
+    }
   }
 
   mkdirp(path: string): Vnode & { type: 'dir' } {
