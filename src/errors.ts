@@ -48,6 +48,13 @@ export class UsageError extends CliError {
   override readonly name = 'UsageError';
 }
 
+/** A JSON document (a profile, a sweep config) failed validation: a usage error (exit 2) whose field is the JSON path at fault. */
+export class ValidationError extends UsageError {
+  get path(): string {
+    return this.field;
+  }
+}
+
 /** A valid request failed while running or writing its results (exit code 1). */
 export class RuntimeFailure extends CliError {
   override readonly exitCode = 1;

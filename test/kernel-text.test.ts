@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseKallsyms, readKallsyms } from '../src/host/kallsyms.js';
 import { KERNEL_TEXT_SPAN, loadProfile, validateProfile } from '../src/costmodel/profile.js';
-import { ValidationError } from '../src/costmodel/validate.js';
+import { ValidationError } from '../src/errors.js';
 import { KernelMemory, REGION } from '../src/kernel/machine/layout.js';
 import { modelledTextNames } from '../src/workloads/calibrate/text-census.js';
 

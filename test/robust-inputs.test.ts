@@ -17,7 +17,7 @@ import { loadProfile, validateProfile } from '../src/costmodel/profile.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import { FREEBSD_LAYOUT } from '../src/workloads/dd/freebsd.js';
 import { RunBoundExceeded, RunTooLong, UserProcess, runProgram } from '../src/workloads/runtime.js';
-import { ValidationError } from '../src/costmodel/validate.js';
+import { ValidationError } from '../src/errors.js';
 import { UsageError, quote } from '../src/errors.js';
 import { parseDdSize } from '../src/workloads/ddsize.js';
 import { expandPoints, loadSweepProfiles, validateSweepConfig } from '../src/workloads/sweep/config.js';

@@ -1,6 +1,7 @@
 // `l41sim profiles`: the machine profiles, a line each: name, machine, and where
 // their numbers come from (how many parameters are measured, published, fitted or
-// assumed, and the data files they were measured on or fitted to).
+// assumed, and the data files they were measured on or fitted to). `--params NAME`
+// lists one profile's parameters and settings with their declarations (profile-schema.ts).
 
 import type { Command } from 'commander';
 import type { Param } from '../costmodel/param.js';
@@ -8,20 +9,12 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { listProfileNames, loadProfile, profilePath, type Profile } from '../costmodel/profile.js';
+import { profileEntries } from '../costmodel/profile-schema.js';
 import { CliError, UsageError } from '../errors.js';
 
-/** Every parameter of a profile, for counting provenance. */
+/** Every parameter of a profile. */
 function params(p: Profile): Param[] {
-  const m = p.machine;
-  return [
-    m.cpus, m.clock_hz, m.page_bytes, m.first_touch_ns, m.memory.latency_ns, m.memory.stream_read_ns_per_line, m.memory.stream_write_ns_per_line,
-    m.tlb.entries, m.tlb.kernel_page_bytes, m.tlb.miss_ns, m.tlb.walk_loads,
-    ...m.caches.flatMap((c) => [c.size_bytes, c.ways, c.line_bytes, c.hit_cycles, c.stream_cycles_per_line]),
-    p.kernel_config.hz, p.kernel_config.stathz, p.kernel_config.zero_chunk_bytes, p.kernel_config.background_lock_ops_per_tick,
-    p.userland.startup_user_pages,
-    ...Object.values(p.costs),
-    ...(p.kernel_text ? [p.kernel_text.hot_fraction] : []),
-  ];
+  return profileEntries(p).flatMap((e) => (e.param ? [e.param.value] : []));
 }
 
 export function provenanceSummary(p: Profile): string {
@@ -48,8 +41,20 @@ export function register(program: Command): void {
   program
     .command('profiles')
     .description('list the machine profiles, a line each: name, machine, and where their numbers come from')
-    .option('--verbose', "also print each profile's description and what it does not capture")
-    .action((opts: { verbose?: boolean }) => {
+    .option('--verbose', "also print each profile's description and what it does not capture (with --params: where each value came from)")
+    .option('--params <profile>', "list one profile's parameters and settings: JSON path, value, unit, source and what each is")
+    .action((opts: { verbose?: boolean; params?: string }) => {
+      if (opts.params !== undefined) {
+        let p: Profile;
+        try {
+          p = loadProfile(opts.params);
+        } catch (e) {
+          if (e instanceof CliError && e.field === '--profile') throw new UsageError('--params', e.problem, e.expected);
+          throw e;
+        }
+        process.stdout.write(`${paramListing(p, opts.verbose === true).join('\n')}\n`);
+        return;
+      }
       const lines: string[] = [];
       // A profile file that fails validation is listed as such and the others still
       // are; the command then fails (exit 2) with that file's one-line error.
@@ -77,4 +82,25 @@ export function register(program: Command): void {
       process.stdout.write(`${lines.join('\n')}\n`);
       if (invalid) throw new UsageError(invalid.field, `${invalid.problem} (the other profiles are listed above)`, invalid.expected);
     });
+}
+
+/** One line per parameter and setting: path, value and unit, source, description; with `verbose`, its provenance beneath. */
+function paramListing(p: Profile, verbose: boolean): string[] {
+  const entries = profileEntries(p);
+  const rows = entries.map((e) => {
+    if (!e.param) return { e, value: String(e.setting), source: '' };
+    const v = e.param.value;
+    return { e, value: `${v.value} ${v.unit}`, source: v.source };
+  });
+  const pathWidth = Math.max(...rows.map((r) => r.e.path.length));
+  const valueWidth = Math.max(...rows.map((r) => r.value.length).filter((n) => n <= 24)); // a long text (kernel_text.from) just runs over
+  const lines = [`${p.name}: ${entries.filter((e) => e.param).length} parameters (${provenanceSummary(p)}) and ${entries.filter((e) => !e.param).length} settings`];
+  for (const { e, value, source } of rows) {
+    lines.push(`${e.path.padEnd(pathWidth)}  ${value.padEnd(valueWidth)}  ${source.padEnd(9)}  ${e.doc}`);
+    if (!verbose || !e.param) continue;
+    const { from, note, residual, stderr } = e.param.value;
+    const fit = [residual !== undefined ? `residual ${residual}` : '', stderr !== undefined ? `stderr ${stderr}` : ''].filter((x) => x).join(', ');
+    for (const [label, text] of [['from', from], ['note', note], ['fit', fit || undefined]] as const) if (text) lines.push(`${''.padEnd(pathWidth)}    ${label}: ${text}`);
+  }
+  return lines;
 }

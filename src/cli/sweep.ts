@@ -9,6 +9,7 @@ import { parsePath } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { UsageError } from '../errors.js';
 import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
+import { configHelp } from '../workloads/sweep/config-schema.js';
 import { asciiChart, renderPlot, seriesOf } from '../workloads/sweep/plot.js';
 import { defaultWorkers, runSweep } from '../workloads/sweep/runner.js';
 import { workloadDef } from '../workloads/sweep/workloads.js';
@@ -68,7 +69,7 @@ export function register(program: Command): void {
     .option('--fresh', 'ignore the results of an earlier run of this config and run every point again')
     .option('--no-plot', 'do not draw the SVG/PNG plot')
     .option('--json', 'print the results document (JSON) instead of the summary and chart')
-    .addHelpText('after', '\nAn interrupted sweep (Ctrl-C, a crash) resumes where it stopped when run again.\nExample: l41sim sweep examples/io-static-bbb.json')
+    .addHelpText('after', () => `\n${configHelp()}\n\nAn interrupted sweep (Ctrl-C, a crash) resumes where it stopped when run again.\nExample: l41sim sweep examples/io-static-bbb.json`)
     .action(async (file: string, opts: SweepOptionValues) => {
       const config = readSweepConfig(file);
       const outDir = ensureWritableDir(opts.outDir ?? config.outputs.dir, opts.outDir !== undefined ? '--out-dir' : 'outputs.dir');

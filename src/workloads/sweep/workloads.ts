@@ -1,11 +1,12 @@
 // The workloads a sweep can run, each as a table of parameters (name, kind, what it
-// means) and a function from one point's parameters to its output figures. The
-// parameters are checked here, with the JSON path each value came from, so a bad
-// value or an impossible combination names the place in the config to fix.
+// means) and a function from one point's parameters to its output figures. A kind is
+// a schema (PARAM_KINDS) that checks and normalises a value where the config gives it;
+// a workload's options() checks the combinations, with the JSON path each value came
+// from, so a bad value or an impossible combination names the place in the config to fix.
 
 import type { Profile } from '../../costmodel/profile.js';
-import { ValidationError } from '../../costmodel/validate.js';
-import { CliError } from '../../errors.js';
+import { CliError, UsageError, ValidationError } from '../../errors.js';
+import { anyOf, flag, number, oneOf, text, type Schema } from '../../schema.js';
 import type { Feature } from '../../kernel/features.js';
 import { parseDdSize } from '../ddsize.js';
 import { ddEventEstimate, parseOperands, type DdOperands } from '../dd/operands.js';
@@ -14,7 +15,31 @@ import { ioStaticEventEstimate, runIoStatic } from '../io-static.js';
 import { parseIoStatic, type IoStaticOptions } from '../iostatic/options.js';
 
 export type ParamValue = string | number | boolean;
-export type ParamKind = 'size' | 'count' | 'string' | 'boolean' | 'mode';
+
+/** A size or count: a whole number, or dd's notation ("16k", "2x512"). */
+function ddNumber(kind: 'size' | 'count') {
+  const min = kind === 'size' ? 1 : 0;
+  const expected = kind === 'size' ? 'a size in bytes, e.g. 16384 or "16k"' : 'a count, e.g. 1024';
+  const written = text(expected, { empty: true }).transform((s, fail) => {
+    try {
+      return parseDdSize('', s, { min });
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      return fail([], e.problem, e.expected ?? expected);
+    }
+  });
+  return anyOf([number({ integer: true, min }, expected), written], `a ${kind}`, expected);
+}
+
+/** The kinds of workload parameter: each checks a value and gives it in normal form (sizes and counts as numbers). */
+export const PARAM_KINDS = {
+  size: ddNumber('size'),
+  count: ddNumber('count'),
+  string: text('a path such as /dev/zero'),
+  boolean: flag(),
+  mode: oneOf(['read', 'write', 'create']),
+} satisfies Record<string, Schema<ParamValue>>;
+export type ParamKind = keyof typeof PARAM_KINDS;
 
 export interface ParamSpec {
   kind: ParamKind;
@@ -179,29 +204,4 @@ export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function workloadDef(name: WorkloadName): WorkloadDef<any> {
   return WORKLOADS[name];
-}
-
-/** Normalise one parameter value: sizes and counts to numbers (dd suffixes accepted), others checked for type. */
-export function normaliseParam(kind: ParamKind, value: unknown, path: string): ParamValue {
-  switch (kind) {
-    case 'size':
-    case 'count': {
-      const min = kind === 'size' ? 1 : 0;
-      if (typeof value === 'number') {
-        if (!Number.isSafeInteger(value) || value < min) throw new ValidationError(path, `${JSON.stringify(value)} is not a whole number >= ${min}`, kind === 'size' ? 'a size in bytes, e.g. 16384 or "16k"' : 'a count, e.g. 1024');
-        return value;
-      }
-      if (typeof value === 'string') return parseDdSize(path, value, { min });
-      throw new ValidationError(path, `${JSON.stringify(value) ?? 'missing'} is not a ${kind}`, kind === 'size' ? 'a size in bytes, e.g. 16384 or "16k"' : 'a count, e.g. 1024');
-    }
-    case 'string':
-      if (typeof value !== 'string' || value === '') throw new ValidationError(path, `${JSON.stringify(value) ?? 'missing'} is not a non-empty string`, 'a path such as /dev/zero');
-      return value;
-    case 'boolean':
-      if (typeof value !== 'boolean') throw new ValidationError(path, `${JSON.stringify(value) ?? 'missing'} is not a boolean`, 'true or false');
-      return value;
-    case 'mode':
-      if (value !== 'read' && value !== 'write' && value !== 'create') throw new ValidationError(path, `${JSON.stringify(value) ?? 'missing'} is not a mode`, 'one of "read", "write", "create"');
-      return value;
-  }
 }
