@@ -4,16 +4,18 @@
 // else fails with the real programs' messages and exit statuses.
 
 import { describe, expect, it } from 'vitest';
-import { loadProfile } from '../src/costmodel/profile.js';
+import { loadProfile, validateProfile } from '../src/costmodel/profile.js';
 import { UsageError } from '../src/errors.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import { profileFeatures } from '../src/kernel/hooks.js';
-import type { FileDecl } from '../src/kernel/vfs.js';
+import { mergeFiles, type FileDecl } from '../src/kernel/vfs.js';
 import { parseOperands } from '../src/workloads/dd/operands.js';
 import { runDd } from '../src/workloads/dd/run.js';
-import { mergeFiles, parseFileDecl } from '../src/workloads/files.js';
+import { parseFileDecl } from '../src/workloads/files.js';
 import { runIoStatic } from '../src/workloads/io-static.js';
 import { parseIoStatic, type IoStaticText } from '../src/workloads/iostatic/options.js';
+import { expandPoints, loadSweepProfiles, validateSweepConfig } from '../src/workloads/sweep/config.js';
+import { runPoint } from '../src/workloads/sweep/point.js';
 import { cli } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
@@ -105,5 +107,54 @@ describe('--file PATH:SIZE', () => {
     const bad = await cli(['workload', 'dd', '--file', '/etc/x:1k']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^l41sim: --file: '\/etc\/x' is in \/etc, a directory of the modelled system; expected /);
+  });
+});
+
+describe('a sweep config\'s "files"', () => {
+  const base = { workload: 'io-static', profile: 'bbb', fixed: { mode: 'read', total: '1m', path: '/lab/data.bin' }, sweep: { buffer: [4096, 65536] } };
+
+  it('declares data files on every point, as --file', () => {
+    const config = validateSweepConfig({ ...base, files: ['/lab/data.bin:1m'] });
+    expect(config.files).toEqual([{ path: '/lab/data.bin', bytes: MiB }]);
+    const points = expandPoints(config, loadSweepProfiles(config), 'test');
+    expect(points.every((p) => p.files.length === 1)).toBe(true);
+    const outputs = runPoint(points[0]!, loadProfile('bbb'));
+    expect(outputs.exit_status).toBe(0);
+    // Without it the point runs and records the program's failure.
+    const bare = validateSweepConfig(base);
+    expect(bare.files).toEqual([]);
+    expect(runPoint(expandPoints(bare, loadSweepProfiles(bare), 'test')[0]!, loadProfile('bbb')).exit_status).toBe(66);
+  });
+
+  it('refuses a bad declaration, naming its JSON path', () => {
+    expect(() => validateSweepConfig({ ...base, files: ['/lab/data.bin'] })).toThrow(/^files\[0\]: '\/lab\/data\.bin' has no size/);
+    expect(() => validateSweepConfig({ ...base, files: ['/var/x:1k'] })).toThrow(/^files\[0\]: '\/var\/x' is in \/var/);
+    expect(() => validateSweepConfig({ ...base, files: ['/a:1k', '/a:2k'] })).toThrow(/^files\[1\]: \/a is declared twice/);
+  });
+});
+
+describe("a profile's files", () => {
+  it("every shipped profile has the lab's /data/iofile, 16 MiB; --file of the same path replaces it", () => {
+    for (const name of ['lecture', 'bbb', 'host-vm']) {
+      const profile = loadProfile(name);
+      expect(profile.files?.map((f) => [f.path, f.bytes]), name).toEqual([['/data/iofile', 16 * MiB]]);
+      const k = bootKernel(profile, { seed: '1', features: new Set(), scripts: [], files: [{ path: '/data/iofile', bytes: MiB }] });
+      const vp = k.fs.lookup('/data/iofile');
+      expect(vp?.type === 'reg' && vp.size, name).toBe(MiB);
+    }
+  });
+
+  it('a file a run never touches changes nothing it prints', () => {
+    const profile = loadProfile('lecture');
+    const plain = dd('lecture', {});
+    const withFile = runDd(parseOperands({ bs: '64k', count: '4' }, profile.userland.dd), { profile, seed: '1', features: profileFeatures(profile), scripts: [], files: [{ path: '/lab/unused.bin', bytes: 64 * MiB }] });
+    expect(withFile.endPs - withFile.startPs).toBe(plain.endPs - plain.startPs);
+    expect(withFile.syscalls).toEqual(plain.syscalls);
+  });
+
+  it('are checked as --file is', () => {
+    const raw = JSON.parse(JSON.stringify(loadProfile('bbb')));
+    raw.files = [{ path: '/etc/iofile', bytes: 1024 }];
+    expect(() => validateProfile(raw, 'bbb')).toThrow(/files\[0\]\.path: '\/etc\/iofile' is in \/etc/);
   });
 });

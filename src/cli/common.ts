@@ -6,8 +6,8 @@ import { listProfileNames, loadProfile, type Profile } from '../costmodel/profil
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
-import type { FileDecl } from '../kernel/vfs.js';
-import { mergeFiles, parseFileDecl } from '../workloads/files.js';
+import { mergeFiles, type FileDecl } from '../kernel/vfs.js';
+import { parseFileDecl } from '../workloads/files.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
 

@@ -10,6 +10,7 @@ import { FreeBSDKernelPath } from './freebsd/path.js';
 import { checkFeatures } from './hooks.js';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { LinuxKernelPath } from './linux/path.js';
+import { mergeFiles } from './vfs.js';
 
 /** Files every modelled system has, with sizes typical of the userland (assumed; only their page counts matter). */
 const FREEBSD_FILES: [path: string, bytes: number][] = [
@@ -33,7 +34,7 @@ export function bootKernel(profile: Profile, options: KernelOptions): Kernel {
   k.fs.mount('/dev', 'devfs');
   k.fs.addDevice('/dev/zero', 'zero');
   k.fs.addDevice('/dev/null', 'null');
-  for (const f of options.files ?? []) k.fs.addFile(f.path, f.bytes);
+  for (const f of mergeFiles(profile.files ?? [], options.files ?? [])) k.fs.addDataFile(f);
   k.path = profile.kernel === 'freebsd' ? new FreeBSDKernelPath(k) : new LinuxKernelPath(k);
   return k;
 }

@@ -38,7 +38,7 @@ export interface KernelOptions {
   coldCaches?: boolean;
   /** Record a timeline of spans for trace export, up to this many (0: none). */
   traceEvents?: number;
-  /** Regular files on the machine besides the system's own (the lab's data files), created at boot with their pages cached. */
+  /** Data files besides the profile's (a path the profile has too takes this size), created at boot with their pages cached. */
   files?: readonly FileDecl[];
 }
 

@@ -9,6 +9,7 @@ import type { Param } from '../../../costmodel/param.js';
 import type { CacheLevelProfile, Profile } from '../../../costmodel/profile.js';
 import type { HostFacts } from '../../../host/facts.js';
 import type { CacheInfo } from '../../../host/procfs.js';
+import { LAB_FILES } from '../../files.js';
 
 /** A host profile as written to its file: the profile and the command that made it. */
 export type HostProfileDoc = Profile & { generated_by: string };
@@ -191,6 +192,7 @@ export function hostBaseProfile(facts: HostFacts, date = new Date()): HostProfil
       background_lock_ops_per_tick: assumed(5, 'count', 'not measured; the other CPU is mostly idle'),
     },
     costs,
+    files: LAB_FILES.map((f) => ({ ...f })),
     limitations,
     generated_by: 'l41sim calibrate host',
   };
