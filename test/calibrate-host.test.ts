@@ -14,7 +14,10 @@ import { measureColdWrite } from '../src/host/cold-write.js';
 import type { HostFacts } from '../src/host/facts.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host/base.js';
-import { effectiveLlc, fitHostProfile } from '../src/workloads/calibrate/host/fit.js';
+import { fitHostProfile } from '../src/workloads/calibrate/host/fit.js';
+import { effectiveLlc } from '../src/workloads/calibrate/host/geometry.js';
+import { loadDeclaredRows } from '../src/costmodel/calibration/roles.js';
+import { probeHost } from '../src/host/facts.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'l41sim.js');
@@ -70,11 +73,17 @@ describe('calibrate host (on this machine)', () => {
       expect(param.unit, name).toBe(COSTS[name as keyof typeof COSTS].unit);
       expect(param.from ?? param.note, name).toBeTruthy();
     }
-    // The measurements and the fit report are written next to it.
-    const data = JSON.parse(fs.readFileSync(path.join(tmp, 'data', 'host-test-measurements.json'), 'utf8'));
-    expect(data.schema).toBe('l41sim/host-calibration@1');
-    expect(data.fit.rows.some((row: { role: string }) => row.role === 'held out')).toBe(true);
-    expect(fs.readFileSync(path.join(tmp, 'reports', 'host-test-fit.md'), 'utf8')).toMatch(/Held-out read sizes: median \|error\|/);
+    // It knows its machine: --profile host would pick it here.
+    expect(p.fingerprint!.kernel.release).toBe(os.release());
+    expect(p.userland.environment).toBeDefined();
+    // The measurements, the roles declared for their rows, and the fit reports are written next to it.
+    const dataPath = path.join(tmp, 'data', 'host-test-measurements.json');
+    const declared = loadDeclaredRows(dataPath);
+    expect(declared.data.schema).toBe('l41sim/host-calibration@1');
+    expect(declared.rows.some((row) => row.role === 'validate')).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(tmp, 'reports', 'host-test-fit.json'), 'utf8'));
+    expect(report.rows.every((row: { cv_error: unknown; cv_note?: string }) => row.cv_error !== null || typeof row.cv_note === 'string')).toBe(true);
+    expect(fs.readFileSync(path.join(tmp, 'reports', 'host-test-fit.md'), 'utf8')).toMatch(/Held-out read sizes: median \|CV error\|/);
     expect(r.stdout).toContain(`wrote ${out}`);
   });
 
@@ -90,6 +99,21 @@ describe('calibrate host (on this machine)', () => {
     }
     // The modelled syscall counts are what perf's sys_enter counts (exit_group in, execve out).
     expect(rep.rows.map((x: { modelled_syscalls: number }) => x.modelled_syscalls)).toEqual([5245, 445, 146, 128, 125]);
+    // Agreement on this machine, within a band a busy machine cannot break: each case's
+    // total CPU time (the median of the repeats) within a factor of two, and so its copy
+    // part where that is most of the run. Under load the same dd varies by 10-30% from
+    // minute to minute (calibration/REPORT.md), so a fit and a check minutes apart can
+    // differ by a third; a model without the machine's page-fault cost (issue 13: 9 ms
+    // modelled, 34 ms real) is far outside it. A copy part that is a small share of its
+    // run (64 KiB x 160 is a sixth) is the difference of two noisy figures: with two
+    // repeats, only the goals' own measurement (REPORT.md) says how close it is.
+    for (const row of rep.rows) {
+      expect(Math.abs(Math.log(row.modelled_cpu_ns / row.measured_cpu_ns.median)), row.case).toBeLessThan(Math.log(2));
+      if (row.copy && row.copy.measured > row.measured_cpu_ns.median / 2) expect(Math.abs(Math.log(row.copy.modelled / row.copy.measured)), `${row.case} copy part`).toBeLessThan(Math.log(2));
+    }
+    // Faults are counts, not times: within 10%, unless transparent huge pages may fault a
+    // big buffer 2 MiB at a time (the model has no THP).
+    if (probeHost({ tools: false }).transparent_hugepage !== 'always') for (const row of rep.rows) expect(Math.abs(row.fault_error), row.case).toBeLessThan(0.1);
     // The cold-write probe: measured and modelled after a small and a big copy; skipped only for want of a compiler.
     if (findCompiler() === null) expect(rep.cold_write).toEqual({ skipped: 'no C compiler (cc, gcc or clang) on PATH' });
     else {
@@ -102,27 +126,35 @@ describe('calibrate host (on this machine)', () => {
   });
 
   it('fitHostProfile puts the measured kernel text map into the profile, with its assumed hot fraction', () => {
-    const data = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), 'utf8'));
-    const { profile: raw } = fitHostProfile(data);
+    const { data, rows } = loadDeclaredRows(path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'));
+    const { profile: raw } = fitHostProfile({ data, rows }, { name: 'host-vm' });
     expect(raw.kernel_text!.functions).toEqual(data.kernel_text.functions);
     expect(raw.kernel_text!.from).toBe(data.kernel_text.from);
     expect(raw.kernel_text!.hot_fraction).toMatchObject({ value: 0.5, unit: 'ratio', source: 'assumed' });
     // Without a map (an unprivileged run, or a file from before maps), none.
-    expect(fitHostProfile({ ...data, kernel_text: { skipped: 'hidden' } }).profile.kernel_text).toBeUndefined();
+    expect(fitHostProfile({ data: { ...data, kernel_text: { skipped: 'hidden' } }, rows }, { name: 'host-vm' }).profile.kernel_text).toBeUndefined();
   });
 
-  // When a model change moves this fit, regenerate the shipped profile from its data:
-  //   l41sim calibrate host --from calibration/data/host-vm-measurements.json --out calibration/host-vm.json
-  it('--from refits recorded measurements without the machine, giving the shipped profile byte for byte', () => {
-    const out = path.join(tmp, 'refit', 'host-vm.json');
-    fs.mkdirSync(path.dirname(out));
-    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), '--out', out]);
+  // When a model change moves these fits, regenerate each shipped host profile from its data:
+  //   l41sim calibrate host --from calibration/data/NAME-measurements.json --out calibration/NAME.json
+  const shippedHost = fs
+    .readdirSync(path.join(ROOT, 'calibration'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .filter((stem) => fs.existsSync(path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`)));
+  it.each(shippedHost)('--from refits the recorded measurements of %s without the machine, giving the shipped profile byte for byte', (stem) => {
+    const dir = path.join(tmp, `refit-${stem}`);
+    const out = path.join(dir, `${stem}.json`);
+    fs.mkdirSync(dir);
+    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`), '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', 'host-vm.json'), 'utf8'));
-    const refit = JSON.parse(fs.readFileSync(path.join(tmp, 'refit', 'data', 'host-vm-measurements.json'), 'utf8'));
-    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), 'utf8'));
-    expect({ ...refit.fit, command: '' }).toEqual({ ...shipped.fit, command: '' });
+    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', `${stem}.json`), 'utf8'));
+    const refit = JSON.parse(fs.readFileSync(path.join(dir, 'reports', `${stem}-fit.json`), 'utf8'));
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'reports', `${stem}-fit.json`), 'utf8'));
+    const unCommanded = (j: { host: object }) => ({ ...j, command: '', host: { ...j.host, command: '' } });
+    expect(unCommanded(refit)).toEqual(unCommanded(shipped));
+    // The recorded measurements are the input, not rewritten.
+    expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
   it('--from refuses a file that is not host measurements, and --check with it', () => {
@@ -130,7 +162,7 @@ describe('calibrate host (on this machine)', () => {
     fs.writeFileSync(bad, '{"schema":"other"}');
     const r = cli(['calibrate', 'host', '--from', bad, '--out', path.join(tmp, 'x.json')]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^l41sim: --from: .*not-measurements\.json is not host measurements \(schema "other"\); expected a file with schema/);
+    expect(r.stderr).toMatch(/^l41sim: --from: cannot read .*not-measurements\.json or not-measurements\.roles\.json \(.*\); expected a measurements file written by calibrate host, with its roles file/);
     expect(cli(['calibrate', 'host', '--check', '--from', bad]).stderr).toMatch(/--from: cannot be used with --check/);
   });
 

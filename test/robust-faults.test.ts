@@ -55,6 +55,22 @@ async function until(what: string, cond: () => boolean, ms = 40_000): Promise<vo
   }
 }
 
+/**
+ * Wait until process `pid` has used `cpuMs` of CPU time (all its threads, from /proc):
+ * on a loaded machine wall time says little about how far a run has got, CPU time does.
+ * Start-up (loading the modules) takes a few hundred ms of CPU, so a second or more is
+ * well into the simulation.
+ */
+async function untilCpu(pid: number | undefined, cpuMs: number): Promise<void> {
+  const userHz = 100; // the unit of utime and stime in /proc/PID/stat on Linux
+  const used = () => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the fields after "pid (comm) "
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / userHz; // utime + stime
+  };
+  await until(`${cpuMs} ms of CPU time in process ${pid}`, () => used() >= cpuMs, 120_000);
+}
+
 const journalLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0);
 const leftovers = (d: string) => readdirSync(d).filter((f) => /\.(tmp|probe)$/.test(f) || f.startsWith('.l41sim-probe'));
 
@@ -67,7 +83,7 @@ describe('SIGINT during a run', () => {
     const trace = join(dir, `trace-${program}-${args[0]}.json`);
     const withTrace = args[0] === 'workload' ? [...args, '--trace-out', trace] : args;
     const run = start(withTrace);
-    await sleep(2000); // well into the simulation (each of these runs for a minute or more)
+    await untilCpu(run.child.pid, 1500); // well into the simulation (each of these runs for a minute or more)
     const t0 = Date.now();
     run.child.kill('SIGINT');
     const r = await run.done;
@@ -83,7 +99,7 @@ describe('SIGINT during a run', () => {
   it('calibrate lecture: SIGINT stops it with one line, exit 1, and no profile or report written', async () => {
     const out = join(dir, 'calibrate-out');
     const run = start(['calibrate', 'lecture', '--out', out]);
-    await sleep(3000); // the fit takes 40 s or more
+    await untilCpu(run.child.pid, 2500); // well into the fit, which takes 40 s or more
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.status).toBe(1);
@@ -96,7 +112,7 @@ describe('SIGINT during a run', () => {
   it('a second SIGINT ends the command at once (exit 130), even inside one long event', async () => {
     // One read of 512 MiB is a single event: the first SIGINT waits for it to end, the second does not.
     const run = start(['workload', 'io-static', '-r', '-b', '512m', '-t', '4g', '/dev/zero']);
-    await sleep(2500);
+    await untilCpu(run.child.pid, 1500);
     run.child.kill('SIGINT');
     await sleep(300);
     const t0 = Date.now();

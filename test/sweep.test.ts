@@ -84,6 +84,7 @@ describe('sweep config', () => {
   });
 
   it('refuses a missing profile naming its path (the host profile says to run calibrate host first)', () => {
+    expect(() => loadSweepProfiles(validateSweepConfig({ ...SMALL, profile: 'nope' }))).toThrow(/^profile: no profile named 'nope'/);
     const config = validateSweepConfig({ ...SMALL, profile: 'host' });
     let message = '';
     try {
@@ -91,8 +92,8 @@ describe('sweep config', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    // Either this machine has been calibrated, or the message says how to.
-    if (message !== '') expect(message).toMatch(/^profile: no host profile .*calibrate host/);
+    // Either a profile of this machine has been calibrated, or the message says how to get one.
+    if (message !== '') expect(message).toMatch(/^profile: host: no (host )?profile .*calibrate host/);
   });
 
   it('expands lists, ranges and powers of two in config order, then seeds and repeats', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../src/costmodel/profile.js';
 import { bootKernel } from '../src/kernel/boot.js';
@@ -65,5 +66,72 @@ describe('the CPU translates through the TLB', () => {
     expect(walks()).toBe(w);
     cpu.load(c);
     expect(walks()).toBe(w + 1);
+  });
+});
+
+/** The CLOCK TLB written plainly (a Map of keys to ring slots), to check the hash-indexed one against. */
+class RefTlb {
+  private readonly slots = new Map<number, number>();
+  private readonly keys: number[] = [];
+  private readonly referenced: number[] = [];
+  private hand = 0;
+  hits = 0;
+  misses = 0;
+  constructor(readonly capacity: number) {}
+  lookup(key: number): boolean {
+    const slot = this.slots.get(key);
+    if (slot !== undefined) {
+      this.referenced[slot] = 1;
+      this.hits++;
+      return true;
+    }
+    this.misses++;
+    let victim: number;
+    if (this.keys.length < this.capacity) victim = this.keys.length;
+    else {
+      while (this.referenced[this.hand] === 1) {
+        this.referenced[this.hand] = 0;
+        this.hand = (this.hand + 1) % this.capacity;
+      }
+      victim = this.hand;
+      this.hand = (this.hand + 1) % this.capacity;
+      this.slots.delete(this.keys[victim]!);
+    }
+    this.keys[victim] = key;
+    this.referenced[victim] = 0;
+    this.slots.set(key, victim);
+    return false;
+  }
+  invalidate(key: number): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.slots.delete(key);
+    this.keys[slot] = Number.NaN;
+    this.referenced[slot] = 0;
+  }
+}
+
+describe('Tlb against a plain reference', () => {
+  it('hits, misses and replaces as the reference does, for random lookups and invalidations', () => {
+    // Keys from a small pool of 4 KiB and 2 MiB pages, some above 2^32 and near 2^47, so the hash collides and wraps.
+    const arbKey = fc.oneof(
+      fc.integer({ min: 0, max: 40 }).map((i) => i * 4096),
+      fc.integer({ min: 0, max: 20 }).map((i) => 0x7fff_ffff_f000 - i * 4096),
+      fc.integer({ min: 0, max: 10 }).map((i) => 2 ** 32 + i * 2 * 1024 * 1024),
+    );
+    const arbOp = fc.record({ key: arbKey, invalidate: fc.integer({ min: 0, max: 4 }).map((n) => n === 0) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(arbOp, { maxLength: 400 }), (capacity, ops) => {
+        const t = new Tlb(capacity);
+        const r = new RefTlb(capacity);
+        for (const op of ops) {
+          if (op.invalidate) {
+            t.invalidate(op.key);
+            r.invalidate(op.key);
+          } else expect(t.lookup(op.key)).toBe(r.lookup(op.key));
+        }
+        expect([t.hits, t.misses]).toEqual([r.hits, r.misses]);
+      }),
+    );
   });
 });

@@ -3,18 +3,27 @@
 // run the real GNU dd cases and compare them with the model on that profile.
 // Registered under the `calibrate` command (created here if it does not exist yet).
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { ProtocolError } from '../costmodel/calibration/protocol.js';
+import { calibrationJson } from '../costmodel/calibration/report.js';
+import { loadDeclaredRows, rolesPathFor, type RolesFile } from '../costmodel/calibration/roles.js';
+import { profileNameFor } from '../costmodel/fingerprint.js';
 import { FitError } from '../costmodel/fit.js';
-import { HostMeasureError } from '../host/error.js';
-import { profilePath, validateProfile } from '../costmodel/profile.js';
+import { calibrationDir, profilePath, validateProfile, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, ValidationError } from '../errors.js';
+import { HostMeasureError } from '../host/error.js';
+import { probeHost, type HostFacts } from '../host/facts.js';
+import { fingerprintOf } from '../host/fingerprint.js';
 import type { HostProfileDoc } from '../workloads/calibrate/host/base.js';
-import { checkHost } from '../workloads/calibrate/host/check.js';
-import { fitHostProfile, type HostFitReport } from '../workloads/calibrate/host/fit.js';
+import { CHECK_REPEATS, checkHost } from '../workloads/calibrate/host/check.js';
+import { fitHostProfile, type HostFitInput, type HostFitReport } from '../workloads/calibrate/host/fit.js';
 import { measureForCalibration, type HostCalibrationData, type Progress } from '../workloads/calibrate/host/measure.js';
-import { formatCheckReport, formatFitReport } from '../workloads/calibrate/host/report.js';
+import { fitChecks, formatCheckReport, formatFitReport } from '../workloads/calibrate/host/report.js';
+import { declaredRows, deriveRows } from '../workloads/calibrate/host/rows.js';
+import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { interruptedOr, parsePath, stopIfInterrupted } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { progressBar } from './terminal.js';
@@ -26,6 +35,7 @@ interface HostOptions {
   repeats?: number;
   json?: boolean;
   from?: string;
+  allowStaleHost?: boolean;
 }
 
 function parseRepeats(text: string): number {
@@ -42,8 +52,9 @@ export function register(program: Command): void {
     .description("measure this Linux machine and fit its profile (Linux kernel path, GNU dd, glibc); --check compares real dd runs with the model")
     .option('--quick', 'few sizes and repeats (CI: under 30 s)')
     .option('--check', 'run the real dd cases and the model on the host profile; print measured vs modelled CPU time and faults, and a write(2) and a getppid(2) after a big copy (cold-write probe, needs a C compiler)')
-    .addOption(new Option('--out <path>', 'profile to write (or, with --check, to check)').argParser(parsePath('--out')).default(profilePath('host')))
-    .option('--repeats <n>', 'repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd)', parseRepeats)
+    .addOption(new Option('--out <path>', "profile to write (default: calibration/host-<host>-<kernel>-<id>.json, named after the machine); with --check, the profile to check (default: this machine's, as --profile host finds it)").argParser(parsePath('--out')))
+    .option('--allow-stale-host', 'with --check and no --out: check the nearest host profile even when it was measured on another machine')
+    .option('--repeats <n>', `repeats per measurement (default 3 with --quick, else 9 for the sweeps and 5 for dd; with --check, ${CHECK_REPEATS.quick} with --quick, else ${CHECK_REPEATS.full})`, parseRepeats)
     .addOption(new Option('--from <measurements>', 'fit from measurements recorded earlier (a calibration/data/*-measurements.json) instead of measuring this machine').argParser(parsePath('--from')))
     .option('--json', 'print the report as JSON')
     .action((opts: HostOptions) => {
@@ -77,42 +88,71 @@ function interruptible(bar: { update: Progress }, command: string): Progress {
   };
 }
 
-/** Where the measurements and the fit report go: calibration/data/<stem>-measurements.json and calibration/reports/<stem>-fit.md next to the profile. */
-function sidePaths(out: string): { data: string; report: string } {
+/** Where the measurements, their roles and the fit reports go, next to the profile: calibration/data/<stem>-measurements{,.roles}.json, calibration/reports/<stem>-fit.{md,json}. */
+function sidePaths(out: string): { data: string; roles: string; report: string; json: string } {
   const stem = basename(out).replace(/\.json$/, '');
-  return { data: join(dirname(out), 'data', `${stem}-measurements.json`), report: join(dirname(out), 'reports', `${stem}-fit.md`) };
+  const data = join(dirname(out), 'data', `${stem}-measurements.json`);
+  return { data, roles: rolesPathFor(data), report: join(dirname(out), 'reports', `${stem}-fit.md`), json: join(dirname(out), 'reports', `${stem}-fit.json`) };
 }
 
-/** Measurements recorded by an earlier calibrate host (its data file), for a refit without the machine. */
-function readMeasurements(path: string): HostCalibrationData {
-  let raw: unknown;
+/** Measurements recorded by an earlier calibrate host (its data file and the roles declared beside it), for a refit without the machine. */
+function readMeasurements(path: string): HostFitInput {
+  let declared;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    declared = loadDeclaredRows(path);
   } catch (e) {
-    if (e instanceof SyntaxError) throw new UsageError('--from', `${path} is not valid JSON (${e.message})`, 'a measurements file written by calibrate host');
-    throw new UsageError('--from', `cannot read ${path} (${describeOsError(e)})`, 'a measurements file written by calibrate host');
+    if (e instanceof SyntaxError) throw new UsageError('--from', `${path} or its roles file is not valid JSON (${e.message})`, 'a measurements file written by calibrate host, with its roles file');
+    if (e instanceof ProtocolError) throw new UsageError('--from', e.message, 'measurements whose rows and roles calibrate host wrote');
+    if ((e as NodeJS.ErrnoException).code) throw new UsageError('--from', `cannot read ${path} or ${basename(rolesPathFor(path))} (${describeOsError(e)})`, 'a measurements file written by calibrate host, with its roles file');
+    throw e;
   }
-  const schema = (raw as { schema?: unknown } | null)?.schema;
+  const schema = (declared.data as { schema?: unknown } | null)?.schema;
   if (schema !== 'l41sim/host-calibration@1') {
     throw new UsageError('--from', `${path} is not host measurements (schema ${JSON.stringify(schema ?? null)})`, "a file with schema 'l41sim/host-calibration@1' (calibration/data/*-measurements.json)");
   }
-  return raw as HostCalibrationData;
+  return { data: declared.data as HostCalibrationData, rows: declared.rows };
+}
+
+/** The profile file a calibration of the machine `facts` describe writes by default: calibration/<its name>.json. */
+function defaultOut(facts: HostFacts): string {
+  return join(calibrationDir(), `${profileNameFor(fingerprintOf(facts, null))}.json`);
+}
+
+/** Fresh measurements with their rows, and the roles file that declares them (the text of both, as written). */
+function withDeclaredRows(data: HostCalibrationData, dataFile: string): { input: HostFitInput; dataText: string; rolesText: string } {
+  const rows = deriveRows(data);
+  const measured: HostCalibrationData = { ...data, rows: rows.map(({ role: _role, reason: _reason, ...r }) => r) };
+  const dataText = `${JSON.stringify(measured, null, 1)}\n`;
+  const roles: RolesFile = { what: `calibrate host measurements of ${data.date}: one row a figure the model reproduces`, data: basename(dataFile), sha256: createHash('sha256').update(dataText).digest('hex'), rows: declaredRows(rows) };
+  const input = { data: measured, rows: rows.map((r) => ({ id: r.id, measured: r.measured, unit: r.unit, role: r.role, reason: r.reason, ...(r.sd !== undefined ? { sd: r.sd } : {}) })) };
+  return { input, dataText, rolesText: `${JSON.stringify(roles, null, 1)}\n` };
 }
 
 function calibrateHost(opts: HostOptions): void {
-  const out = opts.out!;
+  const recorded = opts.from ? readMeasurements(opts.from) : null;
+  let out: string;
+  try {
+    out = opts.out ?? defaultOut(recorded ? recorded.data.node.host : probeHost());
+  } catch (e) {
+    failure(e);
+  }
   if (!out.endsWith('.json')) throw new UsageError('--out', `'${out}' does not end in .json`, 'a path like calibration/host-NAME.json');
   const side = sidePaths(out);
-  for (const d of [dirname(out), dirname(side.data), dirname(side.report)]) ensureWritableDir(d, '--out');
+  for (const d of [dirname(out), ...(recorded ? [] : [dirname(side.data)]), dirname(side.report)]) ensureWritableDir(d, '--out');
   const bar = percentBar();
   const command = `l41sim calibrate host${opts.quick ? ' --quick' : ''}${opts.repeats ? ` --repeats ${opts.repeats}` : ''}${opts.from ? ` --from ${opts.from}` : ''}`;
   let profile: HostProfileDoc;
   let report: HostFitReport;
-  let data: HostCalibrationData;
+  let written: { dataText: string; rolesText: string } | null = null;
+  let input: HostFitInput;
   try {
     const progress = interruptible(bar, 'calibrate host');
-    data = opts.from ? readMeasurements(opts.from) : measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.7 * f) });
-    ({ profile, report } = fitHostProfile(data, { command, onProgress: (l, f) => progress(l, 0.7 + 0.3 * f) }));
+    if (recorded) input = recorded;
+    else {
+      const data = measureForCalibration({ quick: opts.quick === true, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (l, f) => progress(l, 0.6 * f) });
+      ({ input, ...written } = withDeclaredRows(data, side.data));
+    }
+    ({ profile, report } = fitHostProfile(input, { command, name: basename(out, '.json'), onProgress: (l, f) => progress(l, recorded ? f : 0.6 + 0.4 * f) }));
   } catch (e) {
     bar.done();
     failure(e);
@@ -121,7 +161,7 @@ function calibrateHost(opts: HostOptions): void {
   if (report.fittedRms > 0.3) {
     throw new RuntimeFailure(
       'calibrate host',
-      `the fit reproduces the measurements poorly (relative RMS ${(100 * report.fittedRms).toFixed(0)}% on the fitted rows); nothing was written`,
+      `the fit reproduces the measurements poorly (relative RMS ${(100 * report.fittedRms).toFixed(0)}% on the fit rows); nothing was written`,
       'a quieter machine (rerun, or use more --repeats)',
     );
   }
@@ -131,15 +171,30 @@ function calibrateHost(opts: HostOptions): void {
     if (e instanceof ValidationError) throw new RuntimeFailure(e.path, `the fitted profile is invalid: ${e.problem}; nothing was written`, e.expected);
     throw e;
   }
-  writeFileAtomic(out, `${JSON.stringify(profile, null, 1)}\n`, '--out');
-  writeFileAtomic(side.data, `${JSON.stringify({ ...data, fit: report }, null, 1)}\n`, '--out');
-  writeFileAtomic(side.report, formatFitReport(report), '--out');
-  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(`${formatFitReport(report)}\nwrote ${out}\nwrote ${side.data}\nwrote ${side.report}\n`);
+  const roles = [basename(side.roles)];
+  const json = { ...calibrationJson(report.calibration, { command, date: new Date(report.date), roles, intro: [], checks: fitChecks(report), misses: {} }), host: hostJson(report) };
+  const files: [string, string][] = [[out, `${JSON.stringify(profile, null, 1)}\n`]];
+  if (written) files.push([side.data, written.dataText], [side.roles, written.rolesText]);
+  files.push([side.report, formatFitReport(report, roles)], [side.json, `${JSON.stringify(json, null, 1)}\n`]);
+  for (const [path, text] of files) writeFileAtomic(path, text, '--out');
+  if (opts.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  else process.stdout.write(`${formatFitReport(report, roles)}\n${files.map(([p]) => `wrote ${p}`).join('\n')}\n`);
 }
 
-function check(opts: HostOptions): void {
-  const path = opts.out!;
+/** What the JSON report adds to the protocol's rows and parameters. */
+function hostJson(r: HostFitReport) {
+  const { calibration: _cal, ...rest } = r;
+  return rest;
+}
+
+/** The profile --check compares with: --out's, else this machine's (as --profile host finds it). */
+function profileToCheck(opts: HostOptions): { profile: Profile; path: string } {
+  if (opts.out === undefined) {
+    const { profile, warning } = loadProfileFor(HOST, { allowStaleHost: opts.allowStaleHost ?? false, field: '--check' });
+    if (warning) process.stderr.write(`l41sim: warning: ${warning}\n`);
+    return { profile, path: profilePath(profile.name) };
+  }
+  const path = opts.out;
   if (!existsSync(path)) throw new UsageError('--out', `no host profile at ${path}`, "a profile written by 'l41sim calibrate host' (run it first)");
   let text: string;
   try {
@@ -147,7 +202,7 @@ function check(opts: HostOptions): void {
   } catch (e) {
     throw new UsageError('--out', `cannot read ${path} (${describeOsError(e)})`, "a profile written by 'l41sim calibrate host'");
   }
-  let profile;
+  let profile: Profile;
   try {
     profile = validateProfile(JSON.parse(text), basename(path, '.json'));
   } catch (e) {
@@ -155,11 +210,16 @@ function check(opts: HostOptions): void {
     if (e instanceof SyntaxError) throw new UsageError('--out', `${path} is not valid JSON (${e.message})`, 'a profile document');
     throw e;
   }
+  return { profile, path };
+}
+
+function check(opts: HostOptions): void {
+  const { profile, path } = profileToCheck(opts);
   const bar = percentBar();
   let report;
   try {
     const progress = interruptible(bar, 'calibrate host --check');
-    report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? 3 : 5), onProgress: progress, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
+    report = checkHost(profile, { repeats: opts.repeats ?? (opts.quick ? CHECK_REPEATS.quick : CHECK_REPEATS.full), onProgress: progress, command: `l41sim calibrate host --check${opts.quick ? ' --quick' : ''}` });
   } catch (e) {
     bar.done();
     failure(e, 'calibrate host --check');
@@ -168,8 +228,8 @@ function check(opts: HostOptions): void {
   // The fit's held-out error, from the measurements file written with the profile.
   let heldOut: number | null = null;
   try {
-    const d = JSON.parse(readFileSync(sidePaths(path).data, 'utf8')) as { fit?: { heldOutMedianAbsError?: number | null } };
-    heldOut = d.fit?.heldOutMedianAbsError ?? null;
+    const d = JSON.parse(readFileSync(sidePaths(path).json, 'utf8')) as { host?: { heldOutMedianAbsError?: number | null } };
+    heldOut = d.host?.heldOutMedianAbsError ?? null;
   } catch {
     /* no measurements file next to the profile */
   }
@@ -178,5 +238,5 @@ function check(opts: HostOptions): void {
     return;
   }
   process.stdout.write(formatCheckReport(report));
-  process.stdout.write(heldOut === null ? 'held-out read sizes: no fit report next to the profile\n' : `held-out read sizes (from the fit): median |error| ${(100 * heldOut).toFixed(1)}% (goal <= 10%): ${heldOut <= 0.1 ? 'met' : 'NOT met'}\n`);
+  process.stdout.write(heldOut === null ? 'held-out read sizes: no fit report next to the profile\n' : `held-out read sizes (from the fit): median |CV error| ${(100 * heldOut).toFixed(1)}% (goal <= 10%): ${heldOut <= 0.1 ? 'met' : 'NOT met'}\n`);
 }

@@ -2,12 +2,13 @@
 // hooks switched on or off, and bounds. Parsed and checked here, once.
 
 import { Command, Option } from 'commander';
-import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
+import { listProfileNames, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
 import { mergeFiles, type FileDecl } from '../kernel/vfs.js';
 import { parseFileDecl } from '../workloads/files.js';
+import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
 
@@ -21,13 +22,15 @@ export interface RunOptionValues {
   json?: boolean;
   /** --file, once per data file: PATH:SIZE. */
   file?: string[];
+  allowStaleHost?: boolean;
 }
 
 export const DEFAULT_SEED = '1';
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--profile <name>', `machine profile: ${[...listProfileNames(), 'host'].join(', ')} (see 'l41sim profiles')`, 'lecture')
+    .option('--profile <name>', `machine profile: ${profileChoices()} (see 'l41sim profiles')`, 'lecture')
+    .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
@@ -47,6 +50,20 @@ export function fileOption(): Option {
 /** The data files of --file. */
 export function parseFiles(texts: readonly string[] | undefined): FileDecl[] {
   return mergeFiles((texts ?? []).map((t) => parseFileDecl('--file', t)));
+}
+
+/** The profile names an option accepts, for help text: the files, and `host` for this machine's. */
+export function profileChoices(): string {
+  return [...listProfileNames(), HOST].join(', ');
+}
+
+export const ALLOW_STALE_HOST = "with --profile host: use the nearest host profile even when it was measured on another machine (a warning on stderr says what differs)";
+
+/** Load a profile by name (`host`: this machine's), printing the warning a stale host profile brings. */
+export function loadProfileOption(name: string, allowStaleHost: boolean | undefined, field = '--profile'): Profile {
+  const { profile, warning } = loadProfileFor(name, { allowStaleHost: allowStaleHost ?? false, field });
+  if (warning) process.stderr.write(`l41sim: warning: ${warning}\n`);
+  return profile;
 }
 
 export function parseCount(field: string): (text: string) => number {
@@ -92,7 +109,7 @@ export interface ResolvedRun {
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
 export function resolveRun(opts: RunOptionValues): ResolvedRun {
-  const profile = loadProfile(opts.profile);
+  const profile = loadProfileOption(opts.profile, opts.allowStaleHost);
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);

@@ -5,8 +5,8 @@
 // difference, absolute and relative, and the fast-path story (--json for data).
 
 import { Command, Option } from 'commander';
-import { loadProfile, listProfileNames, type Profile } from '../costmodel/profile.js';
-import { CliError, ProgramFailed, UsageError } from '../errors.js';
+import type { Profile } from '../costmodel/profile.js';
+import { ProgramFailed, UsageError } from '../errors.js';
 import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
 import { compareRuns, formatCompare, type Side } from '../workloads/compare.js';
 import { parseOperands } from '../workloads/dd/operands.js';
@@ -17,7 +17,7 @@ import { runIoStatic } from '../workloads/io-static.js';
 import { ioStaticCommand } from '../workloads/iostatic/options.js';
 import { checkBound, CLI_MAX_EVENTS, ddEstimate, ioStaticEstimate } from './bounds.js';
 import type { FileDecl } from '../kernel/vfs.js';
-import { DEFAULT_SEED, fileOption, parseCount, parseFeatureList, parseFiles, parseSeed } from './common.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, fileOption, loadProfileOption, parseCount, parseFeatureList, parseFiles, parseSeed, profileChoices } from './common.js';
 import { addDdOperandOptions, type DdOperandValues } from './workload-dd.js';
 import { addIoStaticFlags, checkIoStaticProfile, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
 
@@ -34,6 +34,7 @@ interface CompareOptionValues {
   maxEvents: number;
   json?: boolean;
   file?: string[];
+  allowStaleHost?: boolean;
 }
 
 interface SideSpec {
@@ -47,7 +48,8 @@ interface SideSpec {
 function addCompareOptions(cmd: Command): Command {
   const hooks = FEATURE_NAMES.join(', ');
   return cmd
-    .option('--profile <name>', `machine profile of both runs: ${[...listProfileNames(), 'host'].join(', ')}`, 'lecture')
+    .option('--profile <name>', `machine profile of both runs: ${profileChoices()}`, 'lecture')
+    .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed of both runs').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', `the variant: switch these hooks on (comma-separated: ${hooks})`)
     .option('--disable <hooks>', 'the variant: switch these hooks off')
@@ -62,11 +64,11 @@ function addCompareOptions(cmd: Command): Command {
 }
 
 function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec } {
-  const profile = loadProfile(opts.profile);
+  const profile = loadProfileOption(opts.profile, opts.allowStaleHost);
   const baseFeatures = profileFeatures(profile);
   for (const f of parseFeatureList('--baseline-enable', opts.baselineEnable)) baseFeatures.add(f);
   for (const f of parseFeatureList('--baseline-disable', opts.baselineDisable)) baseFeatures.delete(f);
-  const variantProfile = opts.variantProfile === undefined ? profile : loadProfileAs('--variant-profile', opts.variantProfile);
+  const variantProfile = opts.variantProfile === undefined ? profile : loadProfileOption(opts.variantProfile, opts.allowStaleHost, '--variant-profile');
   if (variantProfile.kernel !== profile.kernel) {
     throw new UsageError('--variant-profile', `profile '${variantProfile.name}' runs the ${variantProfile.kernel} kernel path and '${profile.name}' the ${profile.kernel} one`, 'a profile with the same kernel, so steps compare');
   }
@@ -84,16 +86,6 @@ function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec }
     base: { profile, features: baseFeatures, coldCache: cold, files },
     variant: { profile: variantProfile, features: variantFeatures, coldCache: cold || (opts.variantColdCache ?? false), files },
   };
-}
-
-/** loadProfile, with its errors about the name naming `field` instead of --profile. */
-function loadProfileAs(field: string, name: string): Profile {
-  try {
-    return loadProfile(name);
-  } catch (e) {
-    if (e instanceof CliError && e.field === '--profile') throw new UsageError(field, e.problem, e.expected);
-    throw e;
-  }
 }
 
 function summary(s: SideSpec, headline: Record<string, number>): Side['summary'] {

@@ -5,12 +5,12 @@
 
 import type { Command } from 'commander';
 import type { Param } from '../costmodel/param.js';
-import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { basename } from 'node:path';
-import { listProfileNames, loadProfile, profilePath, type Profile } from '../costmodel/profile.js';
+import { describeDifferences } from '../costmodel/fingerprint.js';
+import { listProfileNames, loadProfile, type Profile } from '../costmodel/profile.js';
 import { profileEntries } from '../costmodel/profile-schema.js';
 import { CliError, UsageError } from '../errors.js';
+import { HostMeasureError } from '../host/error.js';
+import { HOST, matchHostProfiles, type HostMatch } from '../workloads/host-profile.js';
 
 /** Every parameter of a profile. */
 function params(p: Profile): Param[] {
@@ -35,6 +35,22 @@ function machine(p: Profile): string {
   const caches = m.caches.map((c) => `${c.size_bytes.value >= 1 << 20 ? `${c.size_bytes.value / (1 << 20)} MiB` : `${c.size_bytes.value / 1024} KiB`} ${c.name}`).join(', ');
   const os = p.kernel === 'freebsd' ? 'FreeBSD' : 'Linux';
   return `${m.isa}, ${m.cpus.value} CPU at ${(m.clock_hz.value / 1e9).toFixed(2)} GHz, ${caches}; ${os} kernel, ${p.userland.dd === 'gnu' ? 'GNU' : 'FreeBSD'} dd`;
+}
+
+/** What `--profile host` means on this machine: the matching profile, or why there is none. */
+function hostLine(): string {
+  const head = HOST.padEnd(10);
+  let match: HostMatch;
+  try {
+    match = matchHostProfiles();
+  } catch (e) {
+    if (e instanceof HostMeasureError) return `${head} this machine cannot be identified (${e.message})`;
+    throw e;
+  }
+  const best = match.candidates[0];
+  if (best && best.differences.length === 0) return `${head} = ${best.name}, the profile of this machine (${match.here.machine})`;
+  const nearest = best ? `; the nearest, ${best.name}, differs (${describeDifferences(best.differences)})` : '';
+  return `${head} no profile of this machine (${match.here.machine})${nearest}: run 'l41sim calibrate host'`;
 }
 
 export function register(program: Command): void {
@@ -71,14 +87,14 @@ export function register(program: Command): void {
         }
         const sources = dataSources(p);
         const text = p.kernel_text ? `; kernel text map of ${Object.keys(p.kernel_text.functions).length} functions` : '';
-        lines.push(`${name.padEnd(10)} ${machine(p)}. ${provenanceSummary(p)}${sources.length ? ` (from ${sources.join(', ')})` : ''}${text}`);
+        const measuredOn = p.fingerprint ? `; measured on ${p.fingerprint.machine}` : '';
+        lines.push(`${name.padEnd(10)} ${machine(p)}. ${provenanceSummary(p)}${sources.length ? ` (from ${sources.join(', ')})` : ''}${text}${measuredOn}`);
         if (opts.verbose) {
           lines.push(`${''.padEnd(10)} ${p.description}`);
           for (const l of p.limitations) lines.push(`${''.padEnd(10)} - ${l}`);
         }
       }
-      if (!existsSync(profilePath('host'))) lines.push(`${'host'.padEnd(10)} not calibrated on this machine (${hostname()}) yet: run 'l41sim calibrate host'`);
-      else lines.push(`${'host'.padEnd(10)} = ${basename(profilePath('host'), '.json')}, this machine's profile`);
+      lines.push(hostLine());
       process.stdout.write(`${lines.join('\n')}\n`);
       if (invalid) throw new UsageError(invalid.field, `${invalid.problem} (the other profiles are listed above)`, invalid.expected);
     });

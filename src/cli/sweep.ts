@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { parsePath } from './common.js';
+import { ALLOW_STALE_HOST, parsePath } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { UsageError } from '../errors.js';
 import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
@@ -22,6 +22,7 @@ interface SweepOptionValues {
   fresh?: boolean;
   plot: boolean;
   json?: boolean;
+  allowStaleHost?: boolean;
 }
 
 function parseWorkers(text: string): number {
@@ -69,6 +70,7 @@ export function register(program: Command): void {
     .option('--fresh', 'ignore the results of an earlier run of this config and run every point again')
     .option('--no-plot', 'do not draw the SVG/PNG plot')
     .option('--json', 'print the results document (JSON) instead of the summary and chart')
+    .option('--allow-stale-host', ALLOW_STALE_HOST.replace('--profile host', 'a config profile "host"'))
     .addHelpText('after', () => `\n${configHelp()}\n\nAn interrupted sweep (Ctrl-C, a crash) resumes where it stopped when run again.\nExample: l41sim sweep examples/io-static-bbb.json`)
     .action(async (file: string, opts: SweepOptionValues) => {
       const config = readSweepConfig(file);
@@ -97,6 +99,7 @@ export function register(program: Command): void {
           fresh: opts.fresh,
           onProgress: bar,
           signal: controller.signal,
+          host: { allowStaleHost: opts.allowStaleHost ?? false, onWarning: (w) => process.stderr.write(`l41sim: warning: ${w}\n`) },
           writeFiles: (doc, csv, paths) => {
             if (config.outputs.csv) writeFileAtomic(paths.csv, csv, 'outputs.dir'), written.push(paths.csv);
             if (config.outputs.json) writeFileAtomic(paths.json, `${JSON.stringify(doc, null, 1)}\n`, 'outputs.dir'), written.push(paths.json);

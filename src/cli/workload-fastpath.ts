@@ -5,7 +5,6 @@
 
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadProfile } from '../costmodel/profile.js';
 import { FEATURE_NAMES } from '../kernel/features.js';
 import { checkFeatures, FEATURE_KERNELS, FeatureError } from '../kernel/hooks.js';
 import { MAX_SIM_TIME, PS_PER_US, formatTime } from '../events/index.js';
@@ -13,7 +12,7 @@ import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
 import { parseDdSize } from '../workloads/ddsize.js';
 import { checkBound, CLI_MAX_EVENTS } from './bounds.js';
-import { DEFAULT_SEED, fileOption, parseCount, parseFeatureList, parseFiles, parseSeed } from './common.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, fileOption, loadProfileOption, parseCount, parseFeatureList, parseFiles, parseSeed } from './common.js';
 
 interface FastpathOptionValues {
   profile: string;
@@ -28,6 +27,7 @@ interface FastpathOptionValues {
   maxEvents: number;
   json?: boolean;
   file?: string[];
+  allowStaleHost?: boolean;
 }
 
 export function registerFastpath(workload: Command): void {
@@ -35,6 +35,7 @@ export function registerFastpath(workload: Command): void {
     .command('fastpath')
     .description('a null syscall (getppid) with every hook off: entry/exit, guards and body, warm and after a 10 MiB copy')
     .option('--profile <name>', "machine profile (see 'l41sim profiles')", 'lecture')
+    .option('--allow-stale-host', ALLOW_STALE_HOST)
     .addOption(new Option('--seed <seed>', 'run seed: the same seed gives the same output, byte for byte').argParser(parseSeed).default(DEFAULT_SEED))
     .option('--enable <hooks>', 'switch hooks on for the measurement, comma-separated (default: none, the fast path)')
     .option('--trace <scripts>', `DTrace scripts running during the measurement, comma-separated: ${SCRIPT_NAMES.join(', ')}`)
@@ -47,7 +48,7 @@ export function registerFastpath(workload: Command): void {
     .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of the table')
     .action((opts: FastpathOptionValues) => {
-      const profile = loadProfile(opts.profile);
+      const profile = loadProfileOption(opts.profile, opts.allowStaleHost);
       const features = new Set(parseFeatureList('--enable', opts.enable));
       try {
         checkFeatures(profile.kernel, features, profile.name);

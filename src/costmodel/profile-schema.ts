@@ -76,6 +76,12 @@ const userland = section({
   allocator: oneOf(['jemalloc', 'glibc']).describe("the C library's malloc"),
   junk_fill: flag().default(false).describe("jemalloc's debug junk filling (opt_junk): new allocations are memset in user mode"),
   startup_user_pages: param('pages', 'anonymous pages first touched in user mode during start-up (run-time linker, libc, stack, allocator metadata): each faults once', { integer: true, max: 1 << 20 }),
+  environment: record(text('a string', { empty: true }))
+    .refine((env, fail) => {
+      for (const key of Object.keys(env)) if (!/^(LANG|LANGUAGE|LC_[A-Z]+)$/.test(key)) fail([key], 'not a locale variable', 'LANG, LANGUAGE, LC_ALL or another LC_* name');
+    })
+    .optional()
+    .describe('the locale environment (LANG, LC_*) the userland was measured in; a modelled GNU dd runs in it'),
 });
 
 /** A data file the machine has before a run starts, its pages in the buffer cache (the lab's /data/iofile, as io-static -c left it). */

@@ -5,7 +5,6 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../errors.js';
 import { validate } from '../schema.js';
@@ -28,10 +27,9 @@ export function calibrationDir(): string {
   return repoPath('calibration');
 }
 
-/** The file name behind a profile name; `host` means this machine's host-<hostname> profile. */
+/** The file behind a profile name. (`host`, this machine's profile, is resolved by src/workloads/host-profile.ts before loading.) */
 export function profilePath(name: string): string {
-  const stem = name === 'host' ? `host-${hostname()}` : name;
-  return join(calibrationDir(), `${stem}.json`);
+  return join(calibrationDir(), `${name}.json`);
 }
 
 /** Shipped and calibrated profile names (file stems in calibration/ that hold profiles). */
@@ -48,9 +46,6 @@ export function loadProfile(name: string): Profile {
   }
   const path = profilePath(name);
   if (!existsSync(path)) {
-    if (name === 'host') {
-      throw new ValidationError('--profile', `no host profile for this machine (${hostname()})`, "a profile made by 'l41sim calibrate host' (run it first)");
-    }
     throw new ValidationError('--profile', `no profile named '${name}'`, `one of ${[...listProfileNames(), 'host'].join(', ')}`);
   }
   let text: string;

@@ -19,7 +19,10 @@ import {
   readText,
   readThp,
   type CacheInfo,
+  type CpuinfoFacts,
 } from './procfs.js';
+import { readGetconfCaches } from './getconf.js';
+import { readLscpuHypervisor } from './lscpu.js';
 
 export interface HostFacts {
   hostname: string;
@@ -43,8 +46,14 @@ export interface HostFacts {
   config_hz: number | null;
   /** True when /proc/cpuinfo flags contain "hypervisor". */
   virtualized: boolean | null;
-  /** Caches of cpu0 in index order, or null when /sys has no cache directory. */
+  /** Caches of cpu0 in index order (from /sys, else getconf), or null when neither reports any. */
   caches: CacheInfo[] | null;
+  /** Where `caches` came from (absent in files from before getconf was read: /sys). */
+  caches_source?: string | null;
+  /** vendor_id, family, model, stepping and microcode from /proc/cpuinfo (absent in files from before they were read). */
+  cpu_id?: CpuinfoFacts['id'];
+  /** The hypervisor's vendor (lscpu), "unknown" when the CPU has the hypervisor flag but lscpu names none, "none" without the flag (absent in older files). */
+  hypervisor?: string | null;
   /** /sys/devices/system/cpu/vulnerabilities/<name> -> text, or null when absent. */
   mitigations: Record<string, string> | null;
   page_size_bytes: number | null;
@@ -59,6 +68,8 @@ export interface ProbeOptions {
   root?: string;
   /** Platform to check (default process.platform); anything but "linux" is refused. */
   platform?: string;
+  /** Ask getconf and lscpu too (default true; tests of a fake root turn them off). */
+  tools?: boolean;
 }
 
 /** Throw HostMeasureError unless the platform is Linux. */
@@ -81,7 +92,18 @@ export function probeHost(opts: ProbeOptions = {}): HostFacts {
   const cpu = cpuinfo === null ? null : parseCpuinfo(cpuinfo);
 
   const clock = readClock(root, cpu, notes);
-  const caches = readSysCaches(root, notes);
+  const sysNotes: string[] = [];
+  let caches = readSysCaches(root, sysNotes);
+  let cachesSource: string | null = caches === null ? null : '/sys/devices/system/cpu/cpu0/cache';
+  if (caches === null && (opts.tools ?? true)) {
+    caches = readGetconfCaches();
+    if (caches !== null) {
+      cachesSource = 'getconf -a (the CPU\'s cpuid leaves, through glibc)';
+      sysNotes.length = 0;
+      notes.push('no cache directory under /sys/devices/system/cpu/cpu0/cache: cache geometry as getconf reports it (cpuid; under a hypervisor, what it lets the CPU say)');
+    }
+  }
+  notes.push(...sysNotes);
   const mitigations = readMitigations(root, notes);
   const pageSize = readPageSize(root, notes);
 
@@ -110,6 +132,9 @@ export function probeHost(opts: ProbeOptions = {}): HostFacts {
     config_hz: configHz,
     virtualized: cpu === null ? null : cpu.hypervisor,
     caches,
+    caches_source: cachesSource,
+    cpu_id: cpu?.id ?? { vendor: null, family: null, model: null, stepping: null, microcode: null },
+    hypervisor: cpu === null ? null : !cpu.hypervisor ? 'none' : ((opts.tools ?? true) ? readLscpuHypervisor() : null) ?? 'unknown',
     mitigations,
     page_size_bytes: pageSize,
     transparent_hugepage: thp,

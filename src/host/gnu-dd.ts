@@ -76,6 +76,15 @@ export function parseGnuDdSize(bs: string): number {
   return Number(m[1]) * mult;
 }
 
+/** The locale variables of an environment (LANG, LANGUAGE, LC_*), as a child of this process sees them. */
+export function localeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter((e): e is [string, string] => /^(LANG|LANGUAGE|LC_[A-Z]+)$/.test(e[0]) && typeof e[1] === 'string')
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
 /** The locale a child of this process runs in: LC_ALL, else LANG (LC_* of single categories do not change dd's start-up files). */
 export function childLocale(env: NodeJS.ProcessEnv = process.env): string | null {
   return env.LC_ALL || env.LANG || null;

@@ -29,6 +29,7 @@
 import * as fs from 'node:fs';
 import { types as utilTypes } from 'node:util';
 import { median } from 'simple-statistics';
+import type { MachineSignature } from '../costmodel/fingerprint.js';
 import { HostMeasureError } from './error.js';
 import { probeHost, type HostFacts } from './facts.js';
 import { sizeLabel, spreadOf, type Spread } from './stats.js';
@@ -447,4 +448,50 @@ function measureFaults(
     warm_read: pc(warmS),
     per_fault: pc(perFault),
   };
+}
+
+/** Fresh buffers of the signature's fault measurement: above glibc's largest mmap threshold (32 MiB), so always a new mapping. */
+const SIGNATURE_BUFFER = 33 << 20;
+/** Bytes read into each fresh buffer: 256 faults of 4 KiB pages. */
+const SIGNATURE_READ = 1 << 20;
+
+/**
+ * A sub-second signature of this machine, by the loops measureFromNode times: one
+ * getuid(2) round trip (the getuid loop, loop included; as minimal_syscall.gross) and
+ * one page fault inside read(2) into a fresh buffer (fresh read minus a warm re-read,
+ * per fault taken; as faults.per_fault). Each is the lower of the wall and CPU medians
+ * of a few repeats.
+ */
+export function measureSignature(repeats = 5): MachineSignature {
+  const lower = (xs: Sample[]) => Math.min(median(xs.map((x) => x.wall_ns)), median(xs.map((x) => x.cpu_ns)) || Infinity);
+  const calls = 2000;
+  getuidLoop(10 * calls); // warm up: V8 compiles the loop, and its pages are touched
+  const syscall: Sample[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const s = timeOnce(() => getuidLoop(calls));
+    syscall.push({ wall_ns: s.wall_ns / calls, cpu_ns: s.cpu_ns / calls });
+  }
+  const fd = fs.openSync('/dev/zero', 'r');
+  const faults: Sample[] = [];
+  try {
+    for (let r = 0; r < repeats; r++) {
+      const buf = Buffer.allocUnsafeSlow(SIGNATURE_BUFFER);
+      const f0 = process.resourceUsage().minorPageFault;
+      const fresh = timeOnce(() => readSync(fd, buf, 0, SIGNATURE_READ, null));
+      const taken = process.resourceUsage().minorPageFault - f0;
+      const warm = timeOnce(() => readSync(fd, buf, 0, SIGNATURE_READ, null));
+      if (taken > 0) faults.push({ wall_ns: (fresh.wall_ns - warm.wall_ns) / taken, cpu_ns: (fresh.cpu_ns - warm.cpu_ns) / taken });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (faults.length === 0) throw new HostMeasureError('no fresh buffer took a page fault: the signature cannot be measured');
+  return { null_syscall_ns: lower(syscall), page_fault_ns: lower(faults) };
+}
+
+/** The signature measureSignature would give, from a full measurement (null when it took no page fault). */
+export function signatureOf(m: NodeMeasurements): MachineSignature | null {
+  const lower = (t: PerCall) => Math.min(t.wall_ns.median, t.cpu_ns.median > 0 ? t.cpu_ns.median : Infinity);
+  if (m.faults.per_fault.wall_ns.n === 0) return null;
+  return { null_syscall_ns: lower(m.minimal_syscall.gross), page_fault_ns: lower(m.faults.per_fault) };
 }

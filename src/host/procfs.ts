@@ -37,6 +37,8 @@ export interface CpuinfoFacts {
   mhz: number | null;
   count: number;
   hypervisor: boolean;
+  /** vendor_id, cpu family, model, stepping and microcode of the first CPU (x86; null where absent). */
+  id: { vendor: string | null; family: number | null; model: number | null; stepping: number | null; microcode: string | null };
 }
 
 /** Parse /proc/cpuinfo (x86 "model name"/"cpu MHz"/"flags"; ARM "Processor"/"Hardware"/"model name"). */
@@ -47,6 +49,8 @@ export function parseCpuinfo(text: string): CpuinfoFacts {
   let mhz: number | null = null;
   let count = 0;
   let hypervisor = false;
+  const id: CpuinfoFacts['id'] = { vendor: null, family: null, model: null, stepping: null, microcode: null };
+  const int = (v: string): number | null => (/^\d+$/.test(v) ? Number(v) : null);
   for (const line of text.split('\n')) {
     const i = line.indexOf(':');
     if (i < 0) continue;
@@ -61,8 +65,16 @@ export function parseCpuinfo(text: string): CpuinfoFacts {
       const v = Number.parseFloat(value);
       if (Number.isFinite(v) && v > 0) mhz = v;
     } else if ((key === 'flags' || key === 'features') && /(^|\s)hypervisor(\s|$)/.test(value)) hypervisor = true;
+    else if (count <= 1) {
+      // The first CPU's identity (every CPU of a machine reports the same).
+      if (key === 'vendor_id') id.vendor ??= value || null;
+      else if (key === 'cpu family') id.family ??= int(value);
+      else if (key === 'model') id.model ??= int(value);
+      else if (key === 'stepping') id.stepping ??= int(value);
+      else if (key === 'microcode') id.microcode ??= value || null;
+    }
   }
-  return { model: model ?? armProcessor ?? hardware, mhz, count, hypervisor };
+  return { model: model ?? armProcessor ?? hardware, mhz, count, hypervisor, id };
 }
 
 /** The CPU clock: /proc/cpuinfo's "cpu MHz", else cpufreq's; null (with a note) when neither says. */

@@ -97,6 +97,10 @@ export class Cpu {
   private readonly walkLoads: number;
   private readonly tlbMiss: number;
   private readonly hardPs: number;
+  /** The book's and the meter's arrays, held directly: charge() is the hottest call of the model. */
+  private readonly psPer: number[];
+  private readonly counts: Float64Array;
+  private readonly levelLatency: readonly number[];
   private readonly statPs: number;
   private readonly profPs: number;
 
@@ -104,7 +108,7 @@ export class Cpu {
     readonly id: number,
     private readonly caches: CacheHierarchy,
     private readonly book: CostBook,
-    private readonly usage: Usage,
+    usage: Usage,
     rates: ClockRates,
     /** Phase of the clocks relative to time 0, each in [0,1) of its period. */
     phase: { hard: number; stat: number; prof: number },
@@ -116,6 +120,9 @@ export class Cpu {
     this.kernelPageBytes = tlb.kernelPageBytes;
     this.walkLoads = tlb.walkLoads;
     this.tlbMiss = book.id('tlb.miss');
+    this.psPer = book.psPer;
+    this.counts = usage.counts;
+    this.levelLatency = book.levelLatency;
     this.hardPs = PS_PER_S / rates.hz;
     this.statPs = PS_PER_S / rates.stathz;
     this.profPs = rates.profileHz > 0 ? PS_PER_S / rates.profileHz : Infinity;
@@ -127,9 +134,9 @@ export class Cpu {
 
   /** Spend `n` occurrences of a cost term on this CPU. */
   charge(term: number, n = 1): void {
-    const counts = this.usage.counts;
+    const counts = this.counts;
     counts[term] = counts[term]! + n;
-    this.advance(n * this.book.psPer[term]!);
+    this.advance(n * this.psPer[term]!);
   }
 
   /**
@@ -180,8 +187,7 @@ export class Cpu {
     for (let level = 0; level < this.walkLoads; level++) {
       index = Math.floor(index / 8);
       const addr = REGION.pageTables + (space * 64 + level) * 2 ** 32 + index * lb;
-      this.caches.access(this.id, addr, AccessKind.Read);
-      this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+      this.charge(this.levelLatency[this.caches.access(this.id, addr, AccessKind.Read)]!);
       index = Math.floor(index / 64);
     }
   }
@@ -189,15 +195,13 @@ export class Cpu {
   /** A dependent load (a guard word, a pointer): pays the latency of the level that serves it. */
   load(addr: number): void {
     this.translate(addr);
-    this.caches.access(this.id, addr, AccessKind.Read);
-    this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+    this.charge(this.levelLatency[this.caches.access(this.id, addr, AccessKind.Read)]!);
   }
 
   /** A store to one word (read-for-ownership latency if the line is not cached). */
   store(addr: number): void {
     this.translate(addr);
-    this.caches.access(this.id, addr, AccessKind.Write);
-    this.charge(this.book.levelLatency[this.caches.lastServedBy]!);
+    this.charge(this.levelLatency[this.caches.access(this.id, addr, AccessKind.Write)]!);
   }
 
   /** Fetch `lines` lines of code at `addr` (instruction fetch through the hierarchy). */

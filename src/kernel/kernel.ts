@@ -117,6 +117,8 @@ export class Kernel implements ClockHandler, Dispatcher {
   private cpuProcesses: CpuProcess[] = [];
   /** Threads ready to run, per CPU, in the order they became runnable. */
   private readonly runQueues: Thread[][];
+  /** The meter's id of each profile cost: by name for charge(), whose name varies; as fields for the costs the kernel's own operations name. */
+  private readonly termIds: Map<CostName, number>;
   private readonly term: Record<CostName, number>;
   private nextPid = 100;
   private ticks = 0;
@@ -130,9 +132,8 @@ export class Kernel implements ClockHandler, Dispatcher {
     this.steps = new StepLedger(STEP_TABLES[profile.kernel], options.traceEvents ?? 0);
     this.book = new CostBook(profile);
     this.usage = new Usage(this.book);
-    this.term = Object.fromEntries(
-      this.book.names.filter((n) => n in profile.costs).map((n) => [n, this.book.id(n)]),
-    ) as Record<CostName, number>;
+    this.termIds = new Map(this.book.names.filter((n): n is CostName => n in profile.costs).map((n) => [n, this.book.id(n)]));
+    this.term = Object.fromEntries(this.termIds) as Record<CostName, number>;
     this.pageBytes = m.page_bytes.value;
     this.lineBytes = m.caches[0]!.line_bytes.value;
     this.caches = new CacheHierarchy({
@@ -228,7 +229,7 @@ export class Kernel implements ClockHandler, Dispatcher {
 
   /** Spend `n` occurrences of a profile cost on td's CPU. */
   charge(td: Thread, cost: CostName, n = 1): void {
-    td.cpu.charge(this.term[cost], n);
+    td.cpu.charge(this.termIds.get(cost)!, n);
   }
 
   /** A guard: load the word at `addr`, compare and branch; returns `cond` so the slow path reads `if (k.guard(...))`. */
@@ -272,17 +273,26 @@ export class Kernel implements ClockHandler, Dispatcher {
    */
   enter(td: Thread, fn: string, textLines: number): void {
     const cpu = td.cpu;
-    const lines = this.mem.hotLines(fn) ?? textLines;
+    const code = this.mem.code(fn);
+    const lines = code.hotLines ?? textLines;
     cpu.enter(fn);
     // A function entered between the top-level steps of a span (syscallenter, userret)
     // fetches its code in a step of its own name, so the steps still cover the span.
-    if (this.steps.betweenSteps) this.step(td, fn, () => cpu.fetch(this.mem.textOf(fn), lines));
-    else cpu.fetch(this.mem.textOf(fn), lines);
-    this.dtrace.fbt(td, fn, 'entry');
+    if (!this.steps.betweenSteps) cpu.fetch(code.addr, lines);
+    else {
+      const t0 = cpu.t;
+      const top = this.steps.open(fn);
+      try {
+        cpu.fetch(code.addr, lines);
+      } finally {
+        this.steps.close(top, fn, t0, cpu.t);
+      }
+    }
+    if (this.dtrace.fbtEnabled) this.dtrace.fbt(td, fn, 'entry');
   }
 
   leave(td: Thread, fn: string): void {
-    this.dtrace.fbt(td, fn, 'return');
+    if (this.dtrace.fbtEnabled) this.dtrace.fbt(td, fn, 'return');
     td.cpu.leave();
   }
 

@@ -110,9 +110,9 @@ export class StepLedger {
     const span = this.open_[this.open_.length - 1];
     const top = span !== undefined && this.depth === span.baseDepth + 1;
     if (top) {
-      if (!this.table.has(name)) this.table.get(name); // throws UnknownStepError
       span.step = name;
-      for (const o of this.observers) o.stepOpened(span, name);
+      const observers = this.observers;
+      for (let i = 0; i < observers.length; i++) observers[i]!.stepOpened(span, name);
     }
     return top;
   }
@@ -123,11 +123,15 @@ export class StepLedger {
     if (!top) return;
     const span = this.open_[this.open_.length - 1]!;
     span.step = undefined;
-    for (const o of this.observers) o.stepClosed(span, name, t0, tEnd);
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.stepClosed(span, name, t0, tEnd);
     const steps = span.totals.steps;
     const dt = tEnd - t0;
-    steps.set(name, (steps.get(name) ?? 0) + dt);
-    this.record(name, 'step', t0, dt, this.open_.length);
+    const before = steps.get(name);
+    // A step is checked against the table the first time a span of its name takes it.
+    if (before === undefined) this.table.get(name); // throws UnknownStepError
+    steps.set(name, (before ?? 0) + dt);
+    if (this.timelineCap > 0) this.record(name, 'step', t0, dt, this.open_.length);
   }
 
   /**

@@ -38,6 +38,8 @@ export class DTrace {
   private readonly profileClauses: Clause[] = [];
   private readonly dtmallocClauses: Clause[] = [];
   readonly profileHz: number = 0;
+  /** Some fbt probe is enabled (the kernel skips the fbt sites' look-up otherwise). */
+  readonly fbtEnabled: boolean;
   /** Aggregations: name -> key ('' for none, probefunc, or stack frames joined by ';') -> value. */
   readonly aggregations = new Map<string, Map<string, AggValue>>();
   /** Firings by provider, for reports. */
@@ -87,6 +89,7 @@ export class DTrace {
         } else this.dtmallocClauses.push(clause);
       }
     }
+    this.fbtEnabled = this.fbtEntry.size > 0 || this.fbtReturn.size > 0;
   }
 
   /** systrace_probe_func != NULL: some syscall probe is enabled. */

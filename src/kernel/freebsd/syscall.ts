@@ -72,7 +72,8 @@ export class FreeBSDSyscallPath {
     if (!callp) throw new Error(`no sysent entry for ${name}`);
     const armv7 = k.profile.machine.isa === 'armv7';
     // Frames as stack() shows them: the MD entry, its C handler, then syscallenter...
-    const [entryFn, handlerFn] = armv7 ? (['swi_entry', 'swi_handler'] as const) : (['fast_syscall', 'amd64_syscall'] as const);
+    const entryFn = armv7 ? 'swi_entry' : 'fast_syscall';
+    const handlerFn = armv7 ? 'swi_handler' : 'amd64_syscall';
     k.steps.beginSpan('syscall', name, cpu.t);
     cpu.mode = Mode.Kernel;
     k.enter(td, entryFn, 2);
@@ -159,7 +160,7 @@ export class FreeBSDSyscallPath {
           td.td_pflags |= TDP_AUDITREC;
         }
       });
-      this.step(td, 'sy_call', () => this.syCall(td, name, run, out));
+      this.step(td, 'sy_call', () => this.syCall(td, callp.bodyFn, run, out));
       if (out.exited) {
         k.leave(td, 'syscallenter');
         return out;
@@ -196,9 +197,9 @@ export class FreeBSDSyscallPath {
   }
 
   /** error = (callp->sy_call)(td, args): the body's result or errno; exit(2) does not come back. */
-  private syCall(td: Thread, name: string, run: () => number, out: Outcome): void {
+  private syCall(td: Thread, bodyFn: string, run: () => number, out: Outcome): void {
     const k = this.k;
-    k.enter(td, `sys_${name}`, SYSCALL_BODY_TEXT_LINES);
+    k.enter(td, bodyFn, SYSCALL_BODY_TEXT_LINES);
     try {
       out.result = run();
     } catch (e) {
@@ -206,7 +207,7 @@ export class FreeBSDSyscallPath {
       else if (e instanceof ProcessExited) out.exited = e;
       else throw e;
     }
-    k.leave(td, `sys_${name}`);
+    k.leave(td, bodyFn);
   }
 
   /** syscallret(): userret(), then the ktrace, ptrace and vfork checks, and the MD AST check. */

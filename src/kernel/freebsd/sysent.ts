@@ -7,6 +7,8 @@ export interface SysentEntry {
   index: number;
   nargs: number;
   capEnabled: boolean;
+  /** The kernel function of the call's body (sys_<name>), as stack() names it. */
+  bodyFn: string;
 }
 
 type Row = [name: string, number: number, amd64Args: number, armArgs: number, capEnabled: boolean];
@@ -39,5 +41,5 @@ const ROWS: Row[] = [
 ];
 
 export function buildSysent(isa: 'amd64' | 'armv7' | 'x86_64'): Map<string, SysentEntry> {
-  return new Map(ROWS.map(([name, index, a64, arm, capEnabled]) => [name, { index, nargs: isa === 'armv7' ? arm : a64, capEnabled }]));
+  return new Map(ROWS.map(([name, index, a64, arm, capEnabled]) => [name, { index, nargs: isa === 'armv7' ? arm : a64, capEnabled, bodyFn: `sys_${name}` }]));
 }

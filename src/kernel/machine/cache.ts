@@ -54,7 +54,8 @@
 // construction; at ~3-10 M lines/s a 16 MiB copy (2 x 262144 lines) takes ~0.1 s
 // (bench/cache.bench.ts, bench/RESULTS.md).
 
-import { validateCacheHierarchyConfig, type CacheHierarchyConfig, type CacheLevelConfig } from './cache-config.js';
+import { validateCacheHierarchyConfig, type CacheHierarchyConfig } from './cache-config.js';
+import { EMPTY, EVICT, HIT, INVAL, Level, MISS, NSTAT, WB } from './cache-level.js';
 
 /** What an access does to the line. */
 export const enum AccessKind {
@@ -90,16 +91,8 @@ export interface MemoryStats {
   nonTemporalWrites: number;
 }
 
-// Counter slots in a level's per-CPU stats array.
-// (accesses are not stored: accesses = hits + misses by construction.)
-const HIT = 0;
-const MISS = 1;
-const EVICT = 2;
-const WB = 3;
-const INVAL = 4;
-const NSTAT = 5;
-
-const EMPTY = -1;
+/** Lines per chunk of CacheHierarchy.filledChunks (a 4 KiB page of 64-byte lines). */
+const CHUNK_LINES = 64;
 /** LRU stamps are int32; the clock is renumbered before it passes this. */
 const MAX_STAMP = 0x7fff_fff0;
 
@@ -107,94 +100,6 @@ const MAX_STAMP = 0x7fff_fff0;
 export interface CacheHierarchyOptions {
   /** Renumber LRU stamps when a level's clock reaches this (default ~2^31). Small values exercise renumbering in tests. */
   stampLimit?: number;
-}
-
-/** Internal state of one level (all instances). */
-class Level {
-  readonly name: string;
-  readonly sets: number;
-  /** 1 / sets, for setOf(). */
-  readonly invSets: number;
-  readonly ways: number;
-  readonly shared: boolean;
-  readonly instances: number;
-  /** Line number held by each way, or EMPTY. */
-  readonly tags: Float64Array;
-  /** Last-use stamp of each way (larger = more recent); EMPTY for an empty way, so it is chosen first. Only the order within a set matters. */
-  readonly stamps: Int32Array;
-  /** Hint: the way of the next level out where each way's line was last seen (-1 unknown); saves a set scan on writeback. */
-  readonly outer: Int32Array;
-  readonly dirty: Uint8Array;
-  /** Valid lines per instance (lets coherence and non-temporal invalidation skip empty instances). */
-  readonly valid: Int32Array;
-  /** Per-CPU counters, NSTAT per CPU. */
-  readonly stats: Float64Array;
-  /** Monotonic use counter for the LRU stamps; renumbered when it reaches stampLimit. */
-  clock = 0;
-  readonly stampLimit: number;
-
-  constructor(c: CacheLevelConfig, cpus: number, stampLimit: number) {
-    this.stampLimit = stampLimit;
-    this.name = c.name;
-    this.ways = c.ways;
-    this.sets = Math.round(c.sizeBytes / (c.ways * c.lineBytes)) | 0;
-    this.invSets = 1 / this.sets;
-    this.shared = c.shared;
-    this.instances = c.shared ? 1 : cpus;
-    const n = this.instances * this.sets * this.ways;
-    this.tags = new Float64Array(n).fill(EMPTY);
-    this.stamps = new Int32Array(n).fill(EMPTY);
-    this.outer = new Int32Array(n).fill(-1);
-    this.dirty = new Uint8Array(n);
-    this.valid = new Int32Array(this.instances);
-    this.stats = new Float64Array(cpus * NSTAT);
-  }
-
-  /** Index of the way holding `line` in instance `inst`, or -1. Does not change state. */
-  find(inst: number, line: number): number {
-    const base = (inst * this.sets + this.setOf(line)) * this.ways;
-    const end = base + this.ways;
-    const tags = this.tags;
-    for (let i = base; i < end; i++) if (tags[i] === line) return i;
-    return -1;
-  }
-
-  /**
-   * line mod sets, without `%`: on a double (line numbers above 2^31, or read back
-   * from the tag array) V8 compiles `%` to a call to fmod, several times slower. The
-   * product with the reciprocal is exact for a power-of-two set count and within one
-   * of the quotient otherwise, which the two corrections fix.
-   */
-  setOf(line: number): number {
-    const sets = this.sets;
-    const r = line - Math.floor(line * this.invSets) * sets;
-    return r < 0 ? r + sets : r >= sets ? r - sets : r;
-  }
-
-  /**
-   * Rewrites every set's stamps as their ranks 0..ways-1 (same order, so the same
-   * LRU decisions) and restarts the clock above them. Runs once per ~2^31 uses.
-   */
-  renumber(): void {
-    const ways = this.ways;
-    const order: number[] = [];
-    for (let base = 0; base < this.tags.length; base += ways) {
-      order.length = 0;
-      for (let i = base; i < base + ways; i++) if (this.stamps[i]! !== EMPTY) order.push(i);
-      order.sort((a, b) => this.stamps[a]! - this.stamps[b]!);
-      order.forEach((i, rank) => (this.stamps[i] = rank));
-    }
-    this.clock = ways;
-  }
-
-  clear(): void {
-    this.tags.fill(EMPTY);
-    this.stamps.fill(EMPTY);
-    this.outer.fill(-1);
-    this.dirty.fill(0);
-    this.valid.fill(0);
-    this.clock = 0;
-  }
 }
 
 function statsAt(a: Float64Array, off: number): LevelStats {
@@ -220,6 +125,14 @@ export class CacheHierarchy {
   private readonly invLineBytes: number;
   private readonly levels: Level[];
   private served = 0;
+  /**
+   * Chunks of CHUNK_LINES lines of which some line has ever been filled into some
+   * level (a superset of the chunks with a cached line): a non-temporal store to a
+   * line of any other chunk has nothing to invalidate. The chunk of the last fill
+   * is remembered so a stream adds each chunk once.
+   */
+  private readonly filledChunks = new Set<number>();
+  private lastFilledChunk = -1;
   private memReads = 0;
   private memWritebacks = 0;
   private memNonTemporal = 0;
@@ -265,7 +178,29 @@ export class CacheHierarchy {
       this.nonTemporal(cpu, line);
       return this.served;
     }
-    return this.run(cpu, line, line, kind === AccessKind.Write, undefined);
+    const write = kind === AccessKind.Write;
+    // The common case, a hit in the first level, without run()'s per-level set-up:
+    // the same state changes and counts as run() makes for a first-level hit.
+    const L = this.levels[0]!;
+    const sets = L.sets;
+    let set = line - Math.floor(line * L.invSets) * sets;
+    set = set < 0 ? set + sets : set >= sets ? set - sets : set;
+    const row = (L.shared ? 0 : cpu) * sets + set;
+    const base = row * L.ways;
+    const end = base + L.ways;
+    const tags = L.tags;
+    let i = base;
+    while (i < end && tags[i] !== line) i++;
+    if (i === end) return this.run(cpu, line, line, write, undefined);
+    if (L.clock >= L.stampLimit) L.renumber();
+    L.stats[cpu * NSTAT + HIT]!++;
+    L.stamps[i] = ++L.clock;
+    if (write) {
+      L.dirty[i] = 1;
+      if (this.cpus > 1) this.invalidateOthers(cpu, line);
+    }
+    this.served = 0;
+    return 0;
   }
 
   /**
@@ -279,27 +214,30 @@ export class CacheHierarchy {
    */
   accessRange(cpu: number, addr: number, bytes: number, kind: AccessKind, served: Float64Array | number[]): number {
     const n = this.levels.length;
-    const span = this.lineSpan(cpu, addr, bytes);
+    this.checkCpu(cpu);
+    this.checkAddr(addr);
+    this.checkBytes(addr, bytes);
     if (served.length < n + 1) throw new RangeError(`served: length ${served.length}; expected at least ${n + 1} (levels + memory)`);
-    if (span === null) return 0;
-    const [first, last] = span;
+    if (bytes === 0) return 0;
+    const first = Math.floor(addr * this.invLineBytes);
+    const last = Math.floor((addr + bytes - 1) * this.invLineBytes);
     if (kind === AccessKind.WriteNonTemporal) {
-      for (let line = first; line <= last; line++) this.nonTemporal(cpu, line);
+      // Lines of a chunk no access ever filled are in no level: nothing to invalidate.
+      for (let line = first; line <= last; ) {
+        const chunkEnd = Math.min(last, (Math.floor(line / CHUNK_LINES) + 1) * CHUNK_LINES - 1);
+        if (this.filledChunks.has(Math.floor(line / CHUNK_LINES))) {
+          for (; line <= chunkEnd; line++) this.nonTemporal(cpu, line);
+        } else {
+          this.memNonTemporal += chunkEnd - line + 1;
+          this.served = n;
+          line = chunkEnd + 1;
+        }
+      }
       served[n]! += last - first + 1;
     } else {
       this.run(cpu, first, last, kind === AccessKind.Write, served);
     }
     return last - first + 1;
-  }
-
-  /** Check a range's arguments; the first and last line numbers it covers, or null for an empty range. */
-  private lineSpan(cpu: number, addr: number, bytes: number): [first: number, last: number] | null {
-    this.checkCpu(cpu);
-    this.checkAddr(addr);
-    this.checkBytes(addr, bytes);
-    if (bytes === 0) return null;
-    const lb = this.lineBytes;
-    return [Math.floor(addr / lb), Math.floor((addr + bytes - 1) / lb)];
   }
 
   /**
@@ -422,7 +360,8 @@ export class CacheHierarchy {
         // line mod sets, exactly (see Level.setOf)
         let set = line - Math.floor(line * L.invSets) * sets;
         set = set < 0 ? set + sets : set >= sets ? set - sets : set;
-        const base = (inst * sets + set) * ways;
+        const row = inst * sets + set;
+        const base = row * ways;
         const end = base + ways;
         const tags = L.tags;
         const stamps = L.stamps;
@@ -437,6 +376,13 @@ export class CacheHierarchy {
           break;
         }
         L.stats[so + MISS]!++;
+        if (k === 0) {
+          const chunk = Math.floor(line / CHUNK_LINES);
+          if (chunk !== this.lastFilledChunk) {
+            this.filledChunks.add(chunk);
+            this.lastFilledChunk = chunk;
+          }
+        }
         // Victim: the least recently used way; an empty way has stamp EMPTY, below any use.
         let v = base;
         let oldest = stamps[base]!;

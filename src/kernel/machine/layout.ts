@@ -167,12 +167,18 @@ const ZONE_SPAN = 0x40_0000;
  */
 const ZONE_STAGGER_LINES = 37;
 
+/** Where a modelled kernel function's code is: its text address, and its hot lines if the profile's text map sizes it. */
+export interface FunctionCode {
+  readonly addr: number;
+  readonly hotLines: number | undefined;
+}
+
 /** A bump allocator for kernel data per zone, with each object line-aligned. */
 export class KernelMemory {
   private readonly next = new Map<Zone, number>(ZONES.map((z, i) => [z, REGION.kernelData + i * ZONE_SPAN + i * ZONE_STAGGER_LINES * 64]));
   private nextText: number;
   private nextStack: number = REGION.kernelStacks;
-  private readonly text = new Map<string, number>();
+  private readonly text = new Map<string, FunctionCode>();
   /** Each mapped function's hot lines: its size in lines times the map's hot fraction, at least one. */
   private readonly hotLinesOf = new Map<string, number>();
 
@@ -222,8 +228,14 @@ export class KernelMemory {
 
   /** The text address of a modelled kernel function: the map's, or allocated on first use, 17 lines apart. */
   textOf(fn: string): number {
-    let addr = this.text.get(fn);
-    if (addr === undefined) {
+    return this.code(fn).addr;
+  }
+
+  /** A function's text address (textOf) and its hot lines (hotLines), looked up once: what entering it needs. */
+  code(fn: string): FunctionCode {
+    let code = this.text.get(fn);
+    if (code === undefined) {
+      let addr: number;
       const mapped = this.kernelText?.functions[fn];
       if (mapped) addr = REGION.kernelText + mapped[0];
       else {
@@ -233,9 +245,10 @@ export class KernelMemory {
         // start in different cache sets (17 is coprime with every power-of-two set count).
         this.nextText += 17 * this.lineBytes;
       }
-      this.text.set(fn, addr);
+      code = { addr, hotLines: this.hotLinesOf.get(fn) };
+      this.text.set(fn, code);
     }
-    return addr;
+    return code;
   }
 }
 

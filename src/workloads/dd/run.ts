@@ -10,7 +10,7 @@ import type { Feature } from '../../kernel/features.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { RUN_MAX_EVENTS, runProgram, UserProcess } from '../runtime.js';
 import { FREEBSD_LAYOUT, freebsdDd, freebsdDdImage } from './freebsd.js';
-import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, installGnuDd } from './gnu.js';
+import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, gnuLocale, installGnuDd, type GnuDdOptions } from './gnu.js';
 import type { DdOperands } from './operands.js';
 import type { FileDecl } from '../../kernel/vfs.js';
 
@@ -24,7 +24,7 @@ export interface RunSpec {
   maxEvents?: number;
   /** Calibration: record the cost-term usage of every DTrace-timed interval. */
   recordUsage?: boolean;
-  /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default C.UTF-8). */
+  /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default: the profile's, see profileLocale). */
   locale?: 'C.UTF-8' | 'C';
   /** Data files on the machine besides the profile's (--file). */
   files?: readonly FileDecl[];
@@ -46,6 +46,12 @@ export interface DdRun {
   usage: Float64Array;
 }
 
+/** The locale a profile's GNU dd runs in: that of its measured environment; without one, the reference machine's C.UTF-8. */
+export function profileLocale(profile: Profile): GnuDdOptions['locale'] {
+  const env = profile.userland.environment;
+  return env ? gnuLocale(env.LC_ALL || env.LANG) : 'C.UTF-8';
+}
+
 export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   const k = bootKernel(spec.profile, {
     seed: spec.seed,
@@ -64,7 +70,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
   else k.images.set(ddPath, freebsdDdImage(k));
   const layout = gnu ? GNU_LAYOUT : spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   const u = new UserProcess(k, 'sh', layout);
-  const program = gnu ? (up: UserProcess) => gnuDd(up, op, { locale: spec.locale ?? 'C.UTF-8' }) : (up: UserProcess) => freebsdDd(up, op);
+  const program = gnu ? (up: UserProcess) => gnuDd(up, op, { locale: spec.locale ?? profileLocale(spec.profile) }) : (up: UserProcess) => freebsdDd(up, op);
   const result = runProgram(k, u, program, { maxEvents: spec.maxEvents ?? RUN_MAX_EVENTS });
   const td = u.td;
   const runtimePs = result.endPs - result.startPs;

@@ -29,7 +29,8 @@
 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { loadProfile, profileHash, type Profile } from '../../costmodel/profile.js';
+import { profileHash, type Profile } from '../../costmodel/profile.js';
+import { loadProfileFor } from '../host-profile.js';
 import { CliError, ValidationError } from '../../errors.js';
 import type { Feature } from '../../kernel/features.js';
 import type { FileDecl } from '../../kernel/vfs.js';
@@ -69,8 +70,14 @@ export function validateSweepConfig(raw: unknown, origin = 'config.json'): Sweep
   return validate(configSchema(workload, sweepOrder, basename(origin).replace(/\.json$/i, '')), raw, '', 'config');
 }
 
+/** How `host` in a config is resolved (./host-profile.ts): whether a profile of another machine may stand in, and where its warning goes. */
+export interface HostProfileOptions {
+  allowStaleHost?: boolean;
+  onWarning?: (text: string) => void;
+}
+
 /** Profiles a config uses, loaded and hashed once (a missing one fails naming its JSON path). */
-export function loadSweepProfiles(config: SweepConfig): Map<string, { profile: Profile; hash: string }> {
+export function loadSweepProfiles(config: SweepConfig, host: HostProfileOptions = {}): Map<string, { profile: Profile; hash: string }> {
   const names = new Map<string, string>();
   if (typeof config.fixed.profile === 'string') names.set(config.fixed.profile, config.fixedPaths.profile ?? 'profile');
   const swept = config.swept.find((s) => s.name === 'profile');
@@ -79,9 +86,11 @@ export function loadSweepProfiles(config: SweepConfig): Map<string, { profile: P
   for (const [name, path] of names) {
     let profile: Profile;
     try {
-      profile = loadProfile(name);
+      const resolved = loadProfileFor(name, { allowStaleHost: host.allowStaleHost ?? false, field: path });
+      if (resolved.warning) host.onWarning?.(resolved.warning);
+      profile = resolved.profile;
     } catch (e) {
-      if (e instanceof CliError) throw new ValidationError(path, e.problem, e.expected);
+      if (e instanceof CliError && e.field !== path) throw new ValidationError(path, e.problem, e.expected);
       throw e;
     }
     out.set(name, { profile, hash: profileHash(profile) });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoPath } from '../../costmodel/repo.js';
 import { RuntimeFailure } from '../../errors.js';
-import { expandPoints, loadSweepProfiles, type SweepConfig, type SweepPoint } from './config.js';
+import { expandPoints, loadSweepProfiles, type HostProfileOptions, type SweepConfig, type SweepPoint } from './config.js';
 import { rowFor, runPoint, type Row } from './point.js';
 import { Journal, loadFinished, outputPaths, resultsDocument, toCsv, type OutputPaths, type ResultsDocument } from './results.js';
 import type { PointTask } from './worker.js';
@@ -28,6 +28,8 @@ export interface SweepRunOptions {
   signal?: AbortSignal;
   /** Write the results files (the CLI does it itself, with plots). */
   writeFiles?: (doc: ResultsDocument, csv: string, paths: OutputPaths) => void;
+  /** How a `host` profile in the config is resolved. */
+  host?: HostProfileOptions;
 }
 
 export interface SweepOutcome {
@@ -48,7 +50,7 @@ export function workerPath(): string {
 export class SweepInterrupted extends RuntimeFailure {}
 
 export async function runSweep(config: SweepConfig, outDir: string, o: SweepRunOptions): Promise<SweepOutcome> {
-  const profiles = loadSweepProfiles(config);
+  const profiles = loadSweepProfiles(config, o.host);
   const points = expandPoints(config, profiles, o.version);
   mkdirSync(outDir, { recursive: true });
   const paths = outputPaths(outDir, config.name);

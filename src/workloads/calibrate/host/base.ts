@@ -6,20 +6,21 @@
 
 import { costsFor, type CostName } from '../../../costmodel/costs.js';
 import type { Param } from '../../../costmodel/param.js';
-import type { CacheLevelProfile, Profile } from '../../../costmodel/profile.js';
+import type { Profile } from '../../../costmodel/profile.js';
+import type { CacheProbe } from '../../../host/cache-probe.js';
+import { profileNameFor } from '../../../costmodel/fingerprint.js';
 import type { HostFacts } from '../../../host/facts.js';
-import type { CacheInfo } from '../../../host/procfs.js';
+import { fingerprintOf } from '../../../host/fingerprint.js';
 import { LAB_FILES } from '../../files.js';
+import { assumed, cacheGeometry, measured } from './geometry.js';
 
 /** A host profile as written to its file: the profile and the command that made it. */
 export type HostProfileDoc = Profile & { generated_by: string };
 
-const assumed = (value: number, unit: Param['unit'], note: string): Param => ({ value, unit, source: 'assumed', note });
-const measured = (value: number, unit: Param['unit'], from: string, note?: string): Param => ({ value, unit, source: 'measured', from, ...(note ? { note } : {}) });
 const published = (value: number, unit: Param['unit'], from: string): Param => ({ value, unit, source: 'published', from });
 
-/** Load-to-use latencies of AMD Zen 2-4 and Intel Skylake-to-Sapphire Rapids, by level (vendor optimisation manuals). */
-const HIT_CYCLES: Record<number, number> = { 1: 4, 2: 14, 3: 46 };
+/** The clock where none is known: costs in cycles need one. */
+const ASSUMED_CLOCK_HZ = 2.5e9;
 
 /** Unit costs calibrate host does not fit, in cycles (ns where the unit says), with why each value. */
 const ASSUMED_COSTS: Partial<Record<CostName, [number, string]>> = {
@@ -96,46 +97,10 @@ export function mitigationCycles(mit: Record<string, string> | null): { entry: n
   return { entry, exit, note: `estimate from /sys/devices/system/cpu/vulnerabilities: ${why.join(', ')}` };
 }
 
-function cacheLevels(facts: HostFacts): CacheLevelProfile[] {
-  const usable = (facts.caches ?? []).filter((c): c is CacheInfo => c.type !== 'Instruction' && c.level >= 1 && c.level <= 3);
-  if (usable.length === 0) {
-    const note = 'no /sys cache geometry on this host: a typical x86-64 assumed (see limitations)';
-    return [
-      { name: 'L1D', shared: false, size_bytes: assumed(32768, 'bytes', note), ways: assumed(8, 'count', note), line_bytes: assumed(64, 'bytes', note), hit_cycles: assumed(4, 'cycles', note), stream_cycles_per_line: assumed(2, 'cycles', 'placeholder: fitted from the read sweep') },
-      { name: 'L2', shared: false, size_bytes: assumed(524288, 'bytes', note), ways: assumed(8, 'count', note), line_bytes: assumed(64, 'bytes', note), hit_cycles: assumed(14, 'cycles', note), stream_cycles_per_line: assumed(4, 'cycles', 'placeholder: fitted from the read sweep') },
-      { name: 'L3', shared: true, size_bytes: assumed(8388608, 'bytes', note), ways: assumed(16, 'count', note), line_bytes: assumed(64, 'bytes', note), hit_cycles: assumed(46, 'cycles', note), stream_cycles_per_line: assumed(5, 'cycles', 'placeholder: fitted from the read sweep') },
-    ];
-  }
-  return usable.map((c) => {
-    const where = `/sys/devices/system/cpu/cpu0/cache (L${c.level} ${c.type}${c.shared_cpu_list ? `, shared by CPUs ${c.shared_cpu_list}` : ''})`;
-    const line = c.line_bytes ?? 64;
-    // The model needs a power-of-two number of sets; /sys gives sets that are (a VM may report odd geometry).
-    let ways = c.ways ?? Math.max(1, Math.round(c.size_bytes / line / (c.sets ?? 64)));
-    let size = c.size_bytes;
-    const sets = size / (ways * line);
-    const pow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-    let sizeNote: string | undefined;
-    if (!pow2(sets)) {
-      const s2 = 2 ** Math.floor(Math.log2(Math.max(1, size / (ways * line))));
-      size = s2 * ways * line;
-      sizeNote = `/sys reports ${c.size_bytes} bytes, not a power-of-two number of ${ways}-way sets; modelled as ${size}`;
-    }
-    if (!pow2(size / (ways * line))) ways = 1;
-    return {
-      name: c.level === 1 ? 'L1D' : `L${c.level}`,
-      shared: c.shared_cpu_list !== null && /[-,]/.test(c.shared_cpu_list),
-      size_bytes: measured(size, 'bytes', where, sizeNote),
-      ways: c.ways !== null ? measured(ways, 'count', where) : assumed(ways, 'count', `not exposed by /sys: derived from size / (sets x line)`),
-      line_bytes: c.line_bytes !== null ? measured(line, 'bytes', where) : assumed(64, 'bytes', 'not exposed by /sys: the x86-64 line'),
-      hit_cycles: assumed(HIT_CYCLES[c.level] ?? 46, 'cycles', 'typical load-to-use latency of this level on current x86-64 (vendor optimisation manuals); not measured'),
-      stream_cycles_per_line: assumed(2 * c.level, 'cycles', 'placeholder: fitted from the read sweep'),
-    };
-  });
-}
-
-/** The host profile before fitting, as raw JSON (validateProfile accepts it). */
-export function hostBaseProfile(facts: HostFacts, date = new Date()): HostProfileDoc {
+/** The host profile before fitting, named `name` (by default after the machine: see profileNameFor). */
+export function hostBaseProfile(facts: HostFacts, date = new Date(), name = profileNameFor(fingerprintOf(facts, null)), probe: CacheProbe | null = null): HostProfileDoc {
   const clock = facts.clock_hz;
+  const geometry = cacheGeometry(facts.caches, facts.caches === null ? null : (facts.caches_source ?? '/sys/devices/system/cpu/cpu0/cache'), probe, clock ?? ASSUMED_CLOCK_HZ);
   const mit = mitigationCycles(facts.mitigations);
   const costs = {} as Record<CostName, Param>;
   for (const name of costsFor('linux')) {
@@ -149,13 +114,14 @@ export function hostBaseProfile(facts: HostFacts, date = new Date()): HostProfil
     }
   }
   const limitations: string[] = [];
-  if (facts.caches === null) limitations.push('no cache geometry under /sys/devices/system/cpu/cpu0/cache: cache sizes are assumed');
+  if (facts.caches === null && probe === null) limitations.push('no cache geometry under /sys/devices/system/cpu/cpu0/cache, from getconf or from the cache probe: cache sizes are assumed');
+  limitations.push(...geometry.notes);
   if (clock === null) limitations.push('clock rate unknown: 2.5 GHz assumed to convert cycles');
   const mitText = facts.mitigations ? Object.entries(facts.mitigations).filter(([, v]) => !/^Not affected$/.test(v)).map(([k, v]) => `${k}: ${v}`).join('; ') : 'unknown';
   return {
-    name: `host-${facts.hostname}`,
+    name,
     description:
-      `This machine (${facts.hostname}): ${facts.cpu_model ?? 'unknown CPU'}, ${facts.cpu_count} CPU(s)${facts.virtualized ? ', virtualised' : ''}; ` +
+      `The machine ${facts.hostname}: ${facts.cpu_model ?? 'unknown CPU'}, ${facts.cpu_count} CPU(s)${facts.virtualized ? ', virtualised' : ''}; ` +
       `Linux ${facts.kernel_release} (${facts.kernel_version}); GNU dd and glibc. Measured ${date.toISOString()}. Mitigations: ${mitText || 'none reported'}.`,
     kernel: 'linux',
     userland: {
@@ -167,11 +133,11 @@ export function hostBaseProfile(facts: HostFacts, date = new Date()): HostProfil
     machine: {
       isa: 'x86_64',
       cpus: measured(facts.cpu_count, 'count', '/proc/cpuinfo processor entries'),
-      clock_hz: clock !== null ? measured(clock, 'hz', facts.clock_source ?? '/proc/cpuinfo') : assumed(2.5e9, 'hz', 'clock unknown on this host'),
+      clock_hz: clock !== null ? measured(clock, 'hz', facts.clock_source ?? '/proc/cpuinfo') : assumed(ASSUMED_CLOCK_HZ, 'hz', 'clock unknown on this host'),
       page_bytes: facts.page_size_bytes !== null ? measured(facts.page_size_bytes, 'bytes', '/proc/self/smaps KernelPageSize') : published(4096, 'bytes', 'x86-64 base page size'),
-      caches: cacheLevels(facts),
+      caches: geometry.caches,
       memory: {
-        latency_ns: assumed(110, 'ns', 'typical DRAM load-to-use of a current x86-64 server (90-120 ns), more under a hypervisor; not measured'),
+        latency_ns: geometry.memoryLatency ?? assumed(110, 'ns', 'typical DRAM load-to-use of a current x86-64 server (90-120 ns), more under a hypervisor; not measured'),
         stream_read_ns_per_line: assumed(8, 'ns', 'placeholder: set to the fitted write cost (clearing streams only writes; no read stream is measured)'),
         stream_write_ns_per_line: assumed(8, 'ns', 'placeholder: fitted from the read sweep beyond the last-level cache'),
       },

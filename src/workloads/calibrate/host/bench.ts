@@ -42,6 +42,13 @@ export class ModelBench {
     return addr + 16;
   }
 
+  /** A page-aligned anonymous region of `size` bytes, every page touched: a C program's resident buffer. */
+  residentRegion(size: number): number {
+    const addr = this.sys('mmap', { len: size, prot: 'rw', fd: -1, name: `region ${this.n++}` });
+    this.k.touchUser(this.u.td, addr, size, AccessKind.Write, false);
+    return addr;
+  }
+
   /** Meter usage of `fn`, divided by `per`. */
   usage(fn: () => void, per = 1): Float64Array {
     const before = this.k.usage.snapshot();

@@ -6,7 +6,8 @@
 // HostCalibrationData it returns, which is written to a file, so a fit can be rerun
 // from it without the machine.
 
-import { childLocale, ddVersion, measureRealDd } from '../../../host/gnu-dd.js';
+import { childLocale, ddVersion, localeEnvironment, measureRealDd } from '../../../host/gnu-dd.js';
+import { measureCacheProbe, type CacheProbe } from '../../../host/cache-probe.js';
 import { detectChildRusageMethod, type ChildRusageMethod } from '../../../host/child.js';
 import { readKallsyms, type KernelTextMap } from '../../../host/kallsyms.js';
 import { measureMunmap, type MunmapMeasurement } from '../../../host/munmap.js';
@@ -22,7 +23,7 @@ const MiB = 1024 * KiB;
 /** Read/write sweep sizes: quick covers every cache level and the knee of the last one. */
 export const QUICK_SWEEP: readonly number[] = [KiB, 4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 8 * MiB, 16 * MiB];
 /** Blocks of the GNU dd bs=512 run that gives the per-block user and system time. */
-const DD_BLOCKS = { quick: 200_000, full: 1_000_000 } as const;
+const DD_BLOCKS = { quick: 100_000, full: 1_000_000 } as const;
 /** Bytes of the populated region whose munmap is timed. */
 const MUNMAP_BYTES = 10 * MiB;
 
@@ -50,7 +51,40 @@ export interface HostCalibrationData {
   kernel_text?: (KernelTextMap & { from: string }) | { skipped: string };
   /** Fallbacks taken, in words. */
   notes: string[];
+  /** The locale environment (LANG, LANGUAGE, LC_*) of the measurement, which GNU dd ran in (absent in older files). */
+  environment?: Record<string, string>;
+  /** calibration/probes/cache-geometry.c's measurements, or why it did not run (absent in older files). */
+  cache_probe?: CacheProbe | { skipped: string };
+  /** Each row the fit reproduces, as measured (./rows.ts); the roles file beside the data points at them. */
+  rows?: MeasuredRow[];
 }
+
+export type RowKind = 'getuid' | 'read-1b' | 'write-1b' | 'read' | 'write' | 'zero' | 'copy' | 'fault' | 'munmap' | 'dd-startup' | 'dd-startup-faults' | 'dd-block-sys' | 'dd-block-user';
+
+/** A row of the fit as it is written with the measurements: what the model must reproduce, and how to run the same on the model. */
+export interface MeasuredRow {
+  id: string;
+  kind: RowKind;
+  measured: number;
+  unit: 'ns' | 'count';
+  /** Spread of the measurement (the repeats' interquartile range / 1.35, a standard deviation's estimate), where there is one. */
+  sd?: number;
+  /** Bytes per call (sweeps, probe points, fault buffers, the munmapped region). */
+  size?: number;
+  /** Node fs calls in the measured figure (each pays Node's binding). */
+  binding: number;
+}
+
+/** The cache probe's run, when there was one. */
+export function cacheProbeOf(data: HostCalibrationData): CacheProbe | null {
+  return data.cache_probe && 'points' in data.cache_probe ? data.cache_probe : null;
+}
+
+/** How thoroughly the cache probe measures: --quick halves the sizes and the repeats. */
+const CACHE_PROBE = {
+  quick: { repeats: 3, maxBytes: 32 * MiB, perDoubling: 2, passUs: 500 },
+  full: { repeats: 5, maxBytes: 64 * MiB, perDoubling: 4, passUs: 1000 },
+} as const;
 
 export interface MeasureHostOptions {
   quick: boolean;
@@ -66,8 +100,11 @@ export function measureForCalibration(opts: MeasureHostOptions): HostCalibration
     quick: opts.quick,
     sizes: [...(opts.quick ? QUICK_SWEEP : FULL_SIZES)],
     ...(opts.repeats !== undefined ? { repeats: opts.repeats } : {}),
-    onProgress: (done, total, label) => progress(`Node: ${label}`, (0.75 * done) / total),
+    onProgress: (done, total, label) => progress(`Node: ${label}`, (0.7 * done) / total),
   });
+  progress('cache probe: loads, zeroing and copying per working-set size (C)', 0.7);
+  const probe = measureCacheProbe(opts.quick ? CACHE_PROBE.quick : CACHE_PROBE.full);
+  if (typeof probe === 'string') notes.push(`no cache probe (${probe}): cache sizes as the CPU reports them, typical latencies, and the copy path fitted from Node's read sweep`);
   progress('munmap of a populated region (python3)', 0.78);
   let munmap: MunmapMeasurement | null = null;
   try {
@@ -78,13 +115,24 @@ export function measureForCalibration(opts: MeasureHostOptions): HostCalibration
   progress('GNU dd start-up and per-block cost', 0.82);
   const dd = measureDdCalibration(opts.quick, opts.quick ? 3 : 5, notes, (f) => progress('GNU dd start-up and per-block cost', 0.82 + 0.16 * f));
   progress('kernel text map (/proc/kallsyms)', 0.98);
-  const kernelText = measureKernelText(node, notes);
-  return { schema: 'l41sim/host-calibration@1', date: node.date, quick: opts.quick, node, dd, munmap, kernel_text: kernelText, notes };
+  const kernelText = measureKernelText(node, typeof probe === 'string' ? null : probe, notes);
+  return {
+    schema: 'l41sim/host-calibration@1',
+    date: node.date,
+    quick: opts.quick,
+    node,
+    dd,
+    munmap,
+    kernel_text: kernelText,
+    notes,
+    environment: localeEnvironment(),
+    cache_probe: typeof probe === 'string' ? { skipped: probe } : probe,
+  };
 }
 
 /** Where the running kernel has the functions the model names, and how big they are. */
-function measureKernelText(node: NodeMeasurements, notes: string[]): HostCalibrationData['kernel_text'] {
-  const names = modelledTextNames(validateProfile(hostBaseProfile(node.host, new Date(node.date)), 'host'));
+function measureKernelText(node: NodeMeasurements, probe: CacheProbe | null, notes: string[]): HostCalibrationData['kernel_text'] {
+  const names = modelledTextNames(validateProfile(hostBaseProfile(node.host, new Date(node.date), 'host', probe), 'host'));
   const map = readKallsyms(names);
   if (typeof map === 'string') {
     notes.push(`no kernel text map (${map}): each modelled function keeps the model's own placement and size`);
