@@ -252,10 +252,11 @@ describe('cache geometry from the probe', () => {
   });
 
   it('without the probe, keeps what the CPU reports, with typical latencies, and says so', () => {
-    const g = cacheGeometry(getconf.slice(0, 2), 'getconf -a', null, 2e9);
-    expect(g.caches.map((c) => [c.size_bytes.value, c.hit_cycles.source])).toEqual([
-      [48 << 10, 'assumed'],
-      [1 << 20, 'assumed'],
+    const g = cacheGeometry(getconf, 'getconf -a', null, 2e9);
+    expect(g.caches.map((c) => [c.size_bytes.value, c.size_bytes.source, c.hit_cycles.source])).toEqual([
+      [48 << 10, 'measured', 'assumed'],
+      [1 << 20, 'measured', 'assumed'],
+      [8 << 20, 'assumed', 'assumed'], // 508 MiB with no associativity is not believed
     ]);
     expect(g.memoryLatency).toBeNull();
     expect(g.notes.join(' ')).toMatch(/no cache probe/);
