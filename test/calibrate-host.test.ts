@@ -15,7 +15,8 @@ import type { HostFacts } from '../src/host/facts.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host/base.js';
 import { fitHostProfile } from '../src/workloads/calibrate/host/fit.js';
-import { effectiveLlc } from '../src/workloads/calibrate/host/geometry.js';
+import { cacheGeometry, effectiveLlc, latencyLevels } from '../src/workloads/calibrate/host/geometry.js';
+import { measureCacheProbe } from '../src/host/cache-probe.js';
 import { loadDeclaredRows } from '../src/costmodel/calibration/roles.js';
 import { probeHost } from '../src/host/facts.js';
 
@@ -213,5 +214,61 @@ describe('host profile pieces', () => {
     // No knee below what /sys says: keep /sys.
     expect(effectiveLlc(sweep.map((p) => ({ ...p, ns: p.size_bytes * 0.035 })), 32 * MiB, MiB / 2)).toBeNull();
     expect(effectiveLlc(sweep, 8 * MiB, MiB / 2)).toBeNull();
+  });
+});
+
+describe('cache geometry from the probe', () => {
+  // A latency curve like the second VM's (calibration/REPORT.md): 1.2 ns to 48 KiB, 2.7 ns to
+  // 1 MiB, 7 ns to 8 MiB, then memory; four sizes a doubling, with a neighbour's noise in memory.
+  const sizes = Array.from({ length: 57 }, (_, i) => Math.round((4096 * 2 ** (i / 4)) / 64) * 64);
+  const curve = sizes.map((bytes, i) => ({ bytes, ns: bytes <= 44 << 10 ? 1.2 : bytes <= 900 << 10 ? 2.7 : bytes <= 7 << 20 ? 7 : 60 + 120 * (i % 3) }));
+  const point = (p: { bytes: number; ns: number }) => ({ bytes: p.bytes, load_ns: [p.ns, p.ns] as [number, number], zero_ns: [1, 1] as [number, number], copy_ns: [1, 1] as [number, number] });
+  const probe = { compiler: 'cc', line_bytes: 64, page_bytes: 4096, repeats: 3, pass_us: 1000, points: curve.map(point) };
+  const getconf = [
+    { level: 1, type: 'Data', size_bytes: 48 << 10, ways: 12, line_bytes: 64, sets: 64, shared_cpu_list: null },
+    { level: 2, type: 'Unified', size_bytes: 1 << 20, ways: 8, line_bytes: 64, sets: 2048, shared_cpu_list: null },
+    { level: 3, type: 'Unified', size_bytes: 532676608, ways: null, line_bytes: 64, sets: null, shared_cpu_list: null },
+  ];
+
+  it('finds each level on its plateau, and memory however noisy', () => {
+    const levels = latencyLevels(curve);
+    expect(levels.caches.map((c) => c.ns)).toEqual([1.2, 2.7, 7]);
+    levels.caches.forEach((c, i) => {
+      const ratio = c.capacity! / [48 << 10, 1 << 20, 8 << 20][i]!;
+      expect(ratio).toBeGreaterThan(0.75);
+      expect(ratio).toBeLessThan(1.3);
+    });
+    expect(levels.memory!.ns).toBeGreaterThan(25);
+  });
+
+  it('keeps the sizes the CPU reports where the probe agrees, takes the knee where it does not, and measures the latencies', () => {
+    const g = cacheGeometry(getconf, 'getconf -a', probe, 2e9);
+    expect(g.caches.map((c) => c.size_bytes.value)).toEqual([48 << 10, 1 << 20, 8 << 20]);
+    expect(g.caches[0]!.size_bytes.from).toMatch(/^getconf -a; the cache probe's latency steps up at/);
+    expect(g.caches[2]!.size_bytes.note).toMatch(/getconf -a reports 508 MiB; one core sees/);
+    expect(g.caches[2]!.ways).toMatchObject({ value: 16, source: 'assumed' });
+    expect(g.caches.map((c) => c.hit_cycles.value)).toEqual([2.4, 5.4, 14]);
+    expect(g.memoryLatency).toMatchObject({ source: 'measured', unit: 'ns' });
+  });
+
+  it('without the probe, keeps what the CPU reports, with typical latencies, and says so', () => {
+    const g = cacheGeometry(getconf, 'getconf -a', null, 2e9);
+    expect(g.caches.map((c) => [c.size_bytes.value, c.size_bytes.source, c.hit_cycles.source])).toEqual([
+      [48 << 10, 'measured', 'assumed'],
+      [1 << 20, 'measured', 'assumed'],
+      [8 << 20, 'assumed', 'assumed'], // 508 MiB with no associativity is not believed
+    ]);
+    expect(g.memoryLatency).toBeNull();
+    expect(g.notes.join(' ')).toMatch(/no cache probe/);
+  });
+
+  it('the probe is skipped, with the reason, when there is no C compiler', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = tmp;
+    try {
+      expect(measureCacheProbe({ repeats: 1, maxBytes: 1 << 16, perDoubling: 1, passUs: 10 })).toBe('no C compiler (cc, gcc or clang) on PATH');
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });

@@ -9,6 +9,7 @@ import type { Profile } from '../costmodel/profile.js';
 import { UsageError } from '../errors.js';
 import { MAX_SIM_TIME, formatTime } from '../events/index.js';
 import type { Feature } from '../kernel/features.js';
+import type { FileDecl } from '../kernel/vfs.js';
 import { ddEventEstimate, type DdOperands } from '../workloads/dd/operands.js';
 import { runDd } from '../workloads/dd/run.js';
 import { ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
@@ -25,6 +26,7 @@ export interface RunContext {
   seed: string;
   features: ReadonlySet<Feature>;
   coldCache: boolean;
+  files: readonly FileDecl[];
 }
 
 export interface Estimate {
@@ -81,7 +83,7 @@ export function ddEstimate(op: DdOperands, ctx: RunContext, runs: number): Estim
     simulatedPs: () => {
       if (op.count === null || blocks <= 4 || op.ibs + op.obs > PILOT_MAX_BLOCK_BYTES) return undefined;
       return extrapolate(blocks, (n) => {
-        const r = runDd({ ...op, count: n, skip: 0, seek: 0 }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS });
+        const r = runDd({ ...op, count: n, skip: 0, seek: 0 }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, files: ctx.files });
         return r.endPs - r.startPs;
       });
     },
@@ -98,7 +100,7 @@ export function ioStaticEstimate(o: IoStaticOptions, ctx: RunContext, runs: numb
     simulatedPs: () => {
       if (buffers <= 4 || o.bufferBytes > PILOT_MAX_BLOCK_BYTES) return undefined;
       return extrapolate(buffers, (n) => {
-        const r = runIoStatic({ ...o, totalBytes: n * o.bufferBytes, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS });
+        const r = runIoStatic({ ...o, totalBytes: n * o.bufferBytes, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, files: ctx.files });
         return r.endPs - r.startPs;
       });
     },

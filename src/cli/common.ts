@@ -6,6 +6,8 @@ import { listProfileNames, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
+import { mergeFiles, type FileDecl } from '../kernel/vfs.js';
+import { parseFileDecl } from '../workloads/files.js';
 import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
@@ -18,6 +20,8 @@ export interface RunOptionValues {
   coldCache?: boolean;
   maxEvents?: number;
   json?: boolean;
+  /** --file, once per data file: PATH:SIZE. */
+  file?: string[];
   allowStaleHost?: boolean;
 }
 
@@ -31,8 +35,21 @@ export function addRunOptions(cmd: Command): Command {
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
+    .addOption(fileOption())
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
+}
+
+/** --file PATH:SIZE, repeatable: a data file on the modelled machine besides the profile's (the same path replaces the profile's). */
+export function fileOption(): Option {
+  return new Option('--file <path:size>', "a data file on the modelled machine, its pages cached, such as /data/iofile:16m (repeatable; the same path replaces the profile's)").argParser(
+    (text: string, previous: string[] | undefined) => [...(previous ?? []), text],
+  );
+}
+
+/** The data files of --file. */
+export function parseFiles(texts: readonly string[] | undefined): FileDecl[] {
+  return mergeFiles((texts ?? []).map((t) => parseFileDecl('--file', t)));
 }
 
 /** The profile names an option accepts, for help text: the files, and `host` for this machine's. */
@@ -93,6 +110,8 @@ export interface ResolvedRun {
   profile: Profile;
   seed: string;
   features: Set<Feature>;
+  /** Data files besides the profile's (--file). */
+  files: FileDecl[];
 }
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
@@ -101,7 +120,7 @@ export function resolveRun(opts: RunOptionValues): ResolvedRun {
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
-  return { profile, seed: opts.seed, features };
+  return { profile, seed: opts.seed, features, files: parseFiles(opts.file) };
 }
 
 /**

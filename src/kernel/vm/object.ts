@@ -6,9 +6,20 @@
 export class VmObject {
   /** Resident pages: page index within the object -> frame. */
   readonly pages = new Map<number, number>();
+  private addr_: number | (() => number);
+
+  /** `addr`: the object's kernel address, or the allocator to call the first time it is needed. */
   constructor(
-    readonly addr: number,
+    addr: number | (() => number),
     readonly kind: 'anon' | 'vnode',
     readonly name: string,
-  ) {}
+  ) {
+    this.addr_ = addr;
+  }
+
+  /** Where the object lives in kernel memory (its lock, its page tree). */
+  get addr(): number {
+    if (typeof this.addr_ === 'function') this.addr_ = this.addr_();
+    return this.addr_;
+  }
 }

@@ -7,6 +7,7 @@ import { SCRIPTS } from '../../kernel/dtrace/scripts.js';
 import type { Feature } from '../../kernel/features.js';
 import type { DdOperands } from './operands.js';
 import { runDd, timeLine, type DdRun } from './run.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 
 /** The lecture's three tables and the scripts that produce them. */
 export const DD_TABLES = ['syscall-time', 'traps', 'profile'] as const;
@@ -74,10 +75,12 @@ export interface ReportSpec {
   coldCaches?: boolean;
   maxEvents?: number;
   traceEvents?: number;
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
 }
 
 export function ddReport(op: DdOperands, spec: ReportSpec): { report: DdReport; untraced: DdRun } {
-  const base = { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents };
+  const base = { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, files: spec.files ?? [] };
   const untraced = runDd(op, { ...base, scripts: [], traceEvents: spec.traceEvents ?? 0 });
   const bySyscall: DdReport['untraced']['by_syscall'] = {};
   for (const [name, t] of [...untraced.kernel.steps.syscalls].sort((a, b) => a[0].localeCompare(b[0]))) {

@@ -12,6 +12,7 @@ import { RUN_MAX_EVENTS, runProgram, UserProcess } from '../runtime.js';
 import { FREEBSD_LAYOUT, freebsdDd, freebsdDdImage } from './freebsd.js';
 import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, gnuLocale, installGnuDd, type GnuDdOptions } from './gnu.js';
 import type { DdOperands } from './operands.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 
 export interface RunSpec {
   profile: Profile;
@@ -25,6 +26,8 @@ export interface RunSpec {
   recordUsage?: boolean;
   /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default: the profile's, see profileLocale). */
   locale?: 'C.UTF-8' | 'C';
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
 }
 
 export interface DdRun {
@@ -56,6 +59,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     scripts: spec.scripts,
     coldCaches: spec.coldCaches ?? false,
     traceEvents: spec.traceEvents ?? 0,
+    files: spec.files ?? [],
   });
   k.dtrace.recordUsage = spec.recordUsage ?? false;
   // GNU dd (and glibc) on a Linux profile, FreeBSD dd (and jemalloc) on a FreeBSD one.
