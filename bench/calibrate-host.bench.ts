@@ -29,6 +29,7 @@ export default async function (): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'l41sim-bench-calibrate-'));
+  baselineMs(); // compile the model first: the baseline is a warm run
   try {
     console.log(`${'command'.padEnd(34)} ${'wall s'.padStart(7)} ${'goal s'.padStart(7)}  ${'baseline ms'.padStart(11)}  wall / baseline`);
     for (const mode of ['quick', 'full'] as const) {
@@ -39,7 +40,7 @@ export default async function (): Promise<void> {
       const wall = (performance.now() - t0) / 1000;
       const base = (before + baselineMs()) / 2;
       if (r.status !== 0) console.log(`l41sim ${args.slice(0, -2).join(' ')}: failed (${(r.stderr || '').trim().split('\n').pop()})`);
-      else console.log(`${`l41sim ${args.slice(0, 3).join(' ')}`.padEnd(34)} ${wall.toFixed(1).padStart(7)} ${String(GOALS[mode]).padStart(7)}  ${base.toFixed(0).padStart(11)}  ${((wall * 1000) / base).toFixed(0).padStart(6)}`);
+      else console.log(`${`l41sim calibrate host${mode === 'quick' ? ' --quick' : ''}`.padEnd(34)} ${wall.toFixed(1).padStart(7)} ${String(GOALS[mode]).padStart(7)}  ${base.toFixed(0).padStart(11)}  ${((wall * 1000) / base).toFixed(0).padStart(6)}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,12 +2,15 @@
 //
 // Any code (the CLI, and the parsers and validators it calls, such as parseDdSize or
 // the profile schema) reports a problem with what the user asked for by throwing one
-// of these; src/cli/main.ts catches it, prints `l41sim: <message>` as one line on stderr (plus the stack when
+// of these; src/cli/run.ts catches it, prints `l41sim: <message>` as one line on stderr (plus the stack when
 // `--debug` was given) and exits with the error's exit code:
 //
 //   UsageError      exit 2   the command line, a config or a profile is wrong
-//   RuntimeFailure  exit 1   the run itself failed (the modelled program failed as the
-//                            real one would, or an output file could not be written)
+//   RuntimeFailure  exit 1   the run itself failed (an output file could not be written,
+//                            the run was interrupted or outgrew its bounds)
+//   ProgramFailed   its own  the modelled program failed as the real one would (dd: 1,
+//                            io-static: 66 for a file it cannot open): l41sim exits with
+//                            the program's status, as time(1) does
 //
 // Any other exception is a bug in l41sim and is reported as an internal error (exit 1).
 // Messages follow DESIGN.md: `<field>: <what is wrong>; expected <what is accepted>`,
@@ -56,6 +59,20 @@ export class ValidationError extends UsageError {
 export class RuntimeFailure extends CliError {
   override readonly exitCode = 1;
   override readonly name = 'RuntimeFailure';
+}
+
+/** The modelled program ran and failed: its status becomes l41sim's, its error output the message. */
+export class ProgramFailed extends CliError {
+  override readonly name = 'ProgramFailed';
+
+  constructor(
+    program: string,
+    /** The program's exit status (1..255). */
+    readonly exitCode: number,
+    stderr: readonly string[],
+  ) {
+    super(program, `the modelled ${program} exited with status ${exitCode}: ${stderr.join('; ')}`);
+  }
 }
 
 /**

@@ -15,7 +15,8 @@ import type { HostFacts } from '../src/host/facts.js';
 import { validateProfile } from '../src/costmodel/profile.js';
 import { hostBaseProfile, mitigationCycles } from '../src/workloads/calibrate/host/base.js';
 import { fitHostProfile } from '../src/workloads/calibrate/host/fit.js';
-import { effectiveLlc } from '../src/workloads/calibrate/host/geometry.js';
+import { cacheGeometry, effectiveLlc, latencyLevels } from '../src/workloads/calibrate/host/geometry.js';
+import { measureCacheProbe } from '../src/host/cache-probe.js';
 import { loadDeclaredRows } from '../src/costmodel/calibration/roles.js';
 import { probeHost } from '../src/host/facts.js';
 
@@ -135,21 +136,26 @@ describe('calibrate host (on this machine)', () => {
     expect(fitHostProfile({ data: { ...data, kernel_text: { skipped: 'hidden' } }, rows }, { name: 'host-vm' }).profile.kernel_text).toBeUndefined();
   });
 
-  // When a model change moves this fit, regenerate the shipped profile from its data:
-  //   l41sim calibrate host --from calibration/data/host-vm-measurements.json --out calibration/host-vm.json
-  it('--from refits recorded measurements without the machine, giving the shipped profile byte for byte', () => {
-    const out = path.join(tmp, 'refit', 'host-vm.json');
-    fs.mkdirSync(path.dirname(out));
-    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', 'host-vm-measurements.json'), '--out', out]);
+  // When a model change moves these fits, regenerate each shipped host profile from its data:
+  //   l41sim calibrate host --from calibration/data/NAME-measurements.json --out calibration/NAME.json
+  const shippedHost = fs
+    .readdirSync(path.join(ROOT, 'calibration'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .filter((stem) => fs.existsSync(path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`)));
+  it.each(shippedHost)('--from refits the recorded measurements of %s without the machine, giving the shipped profile byte for byte', (stem) => {
+    const dir = path.join(tmp, `refit-${stem}`);
+    const out = path.join(dir, `${stem}.json`);
+    fs.mkdirSync(dir);
+    const r = cli(['calibrate', 'host', '--from', path.join(ROOT, 'calibration', 'data', `${stem}-measurements.json`), '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', 'host-vm.json'), 'utf8'));
-    const refit = JSON.parse(fs.readFileSync(path.join(tmp, 'refit', 'reports', 'host-vm-fit.json'), 'utf8'));
-    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'reports', 'host-vm-fit.json'), 'utf8'));
+    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'calibration', `${stem}.json`), 'utf8'));
+    const refit = JSON.parse(fs.readFileSync(path.join(dir, 'reports', `${stem}-fit.json`), 'utf8'));
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'calibration', 'reports', `${stem}-fit.json`), 'utf8'));
     const unCommanded = (j: { host: object }) => ({ ...j, command: '', host: { ...j.host, command: '' } });
     expect(unCommanded(refit)).toEqual(unCommanded(shipped));
     // The recorded measurements are the input, not rewritten.
-    expect(fs.existsSync(path.join(tmp, 'refit', 'data'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
   it('--from refuses a file that is not host measurements, and --check with it', () => {
@@ -208,5 +214,61 @@ describe('host profile pieces', () => {
     // No knee below what /sys says: keep /sys.
     expect(effectiveLlc(sweep.map((p) => ({ ...p, ns: p.size_bytes * 0.035 })), 32 * MiB, MiB / 2)).toBeNull();
     expect(effectiveLlc(sweep, 8 * MiB, MiB / 2)).toBeNull();
+  });
+});
+
+describe('cache geometry from the probe', () => {
+  // A latency curve like the second VM's (calibration/REPORT.md): 1.2 ns to 48 KiB, 2.7 ns to
+  // 1 MiB, 7 ns to 8 MiB, then memory; four sizes a doubling, with a neighbour's noise in memory.
+  const sizes = Array.from({ length: 57 }, (_, i) => Math.round((4096 * 2 ** (i / 4)) / 64) * 64);
+  const curve = sizes.map((bytes, i) => ({ bytes, ns: bytes <= 44 << 10 ? 1.2 : bytes <= 900 << 10 ? 2.7 : bytes <= 7 << 20 ? 7 : 60 + 120 * (i % 3) }));
+  const point = (p: { bytes: number; ns: number }) => ({ bytes: p.bytes, load_ns: [p.ns, p.ns] as [number, number], zero_ns: [1, 1] as [number, number], copy_ns: [1, 1] as [number, number] });
+  const probe = { compiler: 'cc', line_bytes: 64, page_bytes: 4096, repeats: 3, pass_us: 1000, points: curve.map(point) };
+  const getconf = [
+    { level: 1, type: 'Data', size_bytes: 48 << 10, ways: 12, line_bytes: 64, sets: 64, shared_cpu_list: null },
+    { level: 2, type: 'Unified', size_bytes: 1 << 20, ways: 8, line_bytes: 64, sets: 2048, shared_cpu_list: null },
+    { level: 3, type: 'Unified', size_bytes: 532676608, ways: null, line_bytes: 64, sets: null, shared_cpu_list: null },
+  ];
+
+  it('finds each level on its plateau, and memory however noisy', () => {
+    const levels = latencyLevels(curve);
+    expect(levels.caches.map((c) => c.ns)).toEqual([1.2, 2.7, 7]);
+    levels.caches.forEach((c, i) => {
+      const ratio = c.capacity! / [48 << 10, 1 << 20, 8 << 20][i]!;
+      expect(ratio).toBeGreaterThan(0.75);
+      expect(ratio).toBeLessThan(1.3);
+    });
+    expect(levels.memory!.ns).toBeGreaterThan(25);
+  });
+
+  it('keeps the sizes the CPU reports where the probe agrees, takes the knee where it does not, and measures the latencies', () => {
+    const g = cacheGeometry(getconf, 'getconf -a', probe, 2e9);
+    expect(g.caches.map((c) => c.size_bytes.value)).toEqual([48 << 10, 1 << 20, 8 << 20]);
+    expect(g.caches[0]!.size_bytes.from).toMatch(/^getconf -a; the cache probe's latency steps up at/);
+    expect(g.caches[2]!.size_bytes.note).toMatch(/getconf -a reports 508 MiB; one core sees/);
+    expect(g.caches[2]!.ways).toMatchObject({ value: 16, source: 'assumed' });
+    expect(g.caches.map((c) => c.hit_cycles.value)).toEqual([2.4, 5.4, 14]);
+    expect(g.memoryLatency).toMatchObject({ source: 'measured', unit: 'ns' });
+  });
+
+  it('without the probe, keeps what the CPU reports, with typical latencies, and says so', () => {
+    const g = cacheGeometry(getconf, 'getconf -a', null, 2e9);
+    expect(g.caches.map((c) => [c.size_bytes.value, c.size_bytes.source, c.hit_cycles.source])).toEqual([
+      [48 << 10, 'measured', 'assumed'],
+      [1 << 20, 'measured', 'assumed'],
+      [8 << 20, 'assumed', 'assumed'], // 508 MiB with no associativity is not believed
+    ]);
+    expect(g.memoryLatency).toBeNull();
+    expect(g.notes.join(' ')).toMatch(/no cache probe/);
+  });
+
+  it('the probe is skipped, with the reason, when there is no C compiler', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = tmp;
+    try {
+      expect(measureCacheProbe({ repeats: 1, maxBytes: 1 << 16, perDoubling: 1, passUs: 10 })).toBe('no C compiler (cc, gcc or clang) on PATH');
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });

@@ -106,10 +106,10 @@ describe('the calibration protocol on a toy problem', () => {
   it('reports rows with in-sample and cross-validated errors side by side, and the JSON contract', () => {
     const cal = calibrate(toy(toyRows(NOISE), ['per_call', 'per_byte', 'lonely']));
     const ctx = { command: 'toy', date: new Date(0), roles: ['toy.roles.json'], intro: [], checks: [], misses: {} };
-    const md = formatCalibration(cal, ctx);
+    const md = formatCalibration('toy', [cal], ctx);
     expect(md).toContain('| row | role | measured | in-sample | error | cross-validated | CV error | notes |');
     expect(md).toMatch(/\| only-lonely \| fit \| .* \| - \| - \| fitted, not predicted/);
-    const json = calibrationJson(cal, ctx);
+    const json = calibrationJson('toy', [cal], ctx);
     for (const r of json.rows) expect(Object.keys(r)).toEqual(expect.arrayContaining(['id', 'role', 'measured', 'modelled', 'error', 'cv_modelled', 'cv_error', 'unit']));
     for (const p of json.params) expect(Object.keys(p)).toEqual(expect.arrayContaining(['term', 'value', 'unit', 'source', 'stderr']));
   });

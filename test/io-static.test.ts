@@ -132,7 +132,7 @@ describe('io-static runs', () => {
     const p = profiles.bbb;
     const r = runIoStatic(parseIoStatic({ read: true, path: '/dev/nosuch' }), { profile: p, seed: '1', features: profileFeatures(p) }).report;
     expect(r.exit_status).toBe(66); // EX_NOINPUT
-    expect(r.stderr).toEqual(['io-static: /dev/nosuch: No such file or directory']);
+    expect(r.stderr).toEqual(['io-static: FAIL: /dev/nosuch: No such file or directory']);
   });
 
   it('is deterministic for a seed', () => {
@@ -184,13 +184,13 @@ describe('l41sim workload io-static', () => {
     expect(typeof j.faults.minor).toBe('number');
   });
 
-  it('refuses bad flags with one line and exit 2; a failed open exits 1', () => {
+  it("refuses bad flags with one line and exit 2; a failed open exits with the program's status, 66", () => {
     const none = l41sim('workload', 'io-static', '/dev/zero');
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^l41sim: -c\|-r\|-w: no mode given; expected exactly one of/);
     expect(none.stderr.trimEnd().split('\n')).toHaveLength(1);
     const missing = l41sim('workload', 'io-static', '-r', '/dev/nosuch');
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('No such file or directory');
+    expect(missing.status).toBe(66);
+    expect(missing.stderr).toBe('l41sim: io-static: the modelled io-static exited with status 66: io-static: FAIL: /dev/nosuch: No such file or directory\n');
   });
 });

@@ -2,7 +2,8 @@
 // from its own command tree (walked from createProgram(), so a new option is fuzzed
 // as soon as it exists) and a pool of good and bad values for each option.
 //
-// Asserted for every case, and nothing else: the exit code is 0, 1 or 2; there is no
+// Asserted for every case, and nothing else: the exit code is 0, 1 or 2, or the modelled
+// program's own failure status (io-static's sysexits 66 and 74); there is no
 // stack trace (unless --debug) and no internal error; a failure prints exactly one
 // stderr line (or, for a bare command group, its help); and the case ends within its
 // deadline. Cases run in-process (run(argv)); a watchdog thread trips the interrupt flag
@@ -75,6 +76,7 @@ const VALUES: Record<string, [good: string[], bad: string[]]> = {
   workers: [['1', '2'], ['0', '257', 'x']],
   outDir: [[join(dir, 'sweeps')], [join(aFile, 'sub'), '']],
   repeats: [[], ['0', '101', 'x']], // calibrate host: only values that refuse before measuring anything
+  file: [['/data/iofile:16m', '/data/small:4k', '/tmp/out:1m'], ['/usr/x:1k', 'relative:1k', '/data/x:1q', '/data/x', ':4k']],
 };
 
 const OPTION_VALUES: Record<string, [string[], string[]]> = {
@@ -88,6 +90,7 @@ const OPTION_VALUES: Record<string, [string[], string[]]> = {
   '--trace-out': VALUES.traceOut!, '--trace-events': VALUES.traceEvents!,
   '--calls': VALUES.calls!, '--cold-calls': VALUES.coldCalls!, '--gap-us': VALUES.gapUs!,
   '--workers': VALUES.workers!, '--out-dir': VALUES.outDir!, '--repeats': VALUES.repeats!,
+  '--file': VALUES.file!,
 };
 const ARGUMENT_VALUES: Record<string, [string[], string[]]> = {
   path: VALUES.path!,
@@ -256,11 +259,14 @@ async function inProcess(args: string[]): Promise<Outcome> {
   }
 }
 
+/** The modelled programs' own failure statuses, which l41sim exits with (io-static: EX_NOINPUT, EX_IOERR). */
+const PROGRAM_STATUSES = [66, 74];
+
 /** The fuzz's only assertions. */
 function check(args: string[], r: Outcome): void {
   const what = `l41sim ${args.map((a) => JSON.stringify(a)).join(' ')}\nstderr: ${r.err.slice(0, 500)}`;
   expect(r.hung, `${what}\ndid not finish within ${CASE_DEADLINE_MS} ms`).toBe(false);
-  expect([0, 1, 2], what).toContain(r.code);
+  expect([0, 1, 2, ...PROGRAM_STATUSES], what).toContain(r.code);
   expect(r.err, what).not.toContain('internal error');
   const debug = args.slice(0, args.indexOf('--') < 0 ? undefined : args.indexOf('--')).includes('--debug');
   if (!debug) expect(r.err, what).not.toMatch(/\n\s+at .*(:\d+:\d+|\(native\))/);
@@ -291,20 +297,22 @@ describe('the per-case deadline', () => {
 });
 
 describe(`fuzzing the command line (${FUZZ_CASES} cases, seed ${FUZZ_SEED})`, () => {
-  it('every case ends with 0, 1 or 2, no stack trace, at most one stderr line, in time', async () => {
+  it('every case ends with 0, 1, 2 or a program status, no stack trace, at most one stderr line, in time', async () => {
     const before = readdirSync(process.cwd()).sort();
     const codes = [0, 0, 0];
+    let programStatuses = 0;
     let slowest = { ms: 0, args: [] as string[] };
     await fc.assert(
       fc.asyncProperty(argvArb, async (args) => {
         const r = await inProcess(args);
         check(args, r);
-        codes[r.code] = (codes[r.code] ?? 0) + 1;
+        if (PROGRAM_STATUSES.includes(r.code)) programStatuses++;
+        else codes[r.code] = (codes[r.code] ?? 0) + 1;
         if (r.ms > slowest.ms) slowest = { ms: r.ms, args };
       }),
       { seed: FUZZ_SEED, numRuns: FUZZ_CASES, endOnFailure: true },
     );
-    console.info(`fuzz: ${FUZZ_CASES} cases: ${codes[0]} exit 0, ${codes[1]} exit 1, ${codes[2]} exit 2; slowest ${slowest.ms} ms: l41sim ${slowest.args.join(' ')}`);
+    console.info(`fuzz: ${FUZZ_CASES} cases: ${codes[0]} exit 0, ${codes[1]} exit 1, ${codes[2]} exit 2, ${programStatuses} a program's status; slowest ${slowest.ms} ms: l41sim ${slowest.args.join(' ')}`);
     // The pools must reach all three outcomes, or the fuzz is not fuzzing much.
     if (FUZZ_CASES >= 100) for (const c of codes) expect(c).toBeGreaterThan(0);
     // Every output went where it was asked to (the scratch directory), none into the working directory.

@@ -54,7 +54,8 @@ function config(name: string, doc: unknown): string {
 const SMALL = { workload: 'dd', profile: 'lecture', sweep: { bs: [512, 1024] }, outputs: { plot: false } };
 const sweepOut = join(dir, 'sweep-out');
 
-type Case = [args: string[], code: 1 | 2, line: RegExp];
+/** The expected exit code: 1 a failed run, 2 a usage error, or the modelled program's own status (io-static: 66, 74). */
+type Case = [args: string[], code: 1 | 2 | 66 | 74, line: RegExp];
 
 const CASES: Record<string, Case[]> = {
   'workload dd': [
@@ -113,7 +114,15 @@ const CASES: Record<string, Case[]> = {
     [['-r', '-s', '--profile', 'host-vm', '/dev/zero'], 2, /^-s: fsync\(2\) is not modelled on the Linux kernel path \(--profile host-vm\)/],
     [['-r', '--cold-cache', '--profile', 'host-vm', '/data/iofile'], 2, /^--cold-cache: the Linux kernel path models no storage I\/O, so \/data\/iofile cannot start uncached/],
     [['-r', '/dev/zero', 'more'], 2, /^unexpected argument 'more' for 'workload io-static'/],
-    [['-r', '-b', '1k', '-t', '16k', '/dev/null'], 1, /^io-static: the modelled io-static exited with status \d+: io-static: partial read$/],
+    [['-r', '-b', '1k', '-t', '16k', '/dev/null'], 74, /^io-static: the modelled io-static exited with status 74: io-static: FAIL: partial read$/],
+    [['-r', '/nonexistent/dir/file'], 66, /^io-static: the modelled io-static exited with status 66: io-static: FAIL: \/nonexistent\/dir\/file: No such file or directory$/],
+    [['-c', '-t', '64k', '/nonexistent/file'], 66, /^io-static: the modelled io-static exited with status 66: io-static: FAIL: \/nonexistent\/file: No such file or directory$/],
+    [['-r', '-b', '16k', '-t', '32m', '/data/iofile'], 74, /^io-static: the modelled io-static exited with status 74: io-static: FAIL: partial read$/],
+    [['-r', '--file', '/data/x', '/dev/zero'], 2, /^--file: '\/data\/x' has no size; expected PATH:SIZE, an absolute path and a size, such as \/data\/iofile:16m$/],
+    [['-r', '--file', 'data/x:1k', '/dev/zero'], 2, /^--file: 'data\/x' is not an absolute path/],
+    [['-r', '--file', '/usr/lib/x:1k', '/dev/zero'], 2, /^--file: '\/usr\/lib\/x' is in \/usr, a directory of the modelled system; expected a path outside \/bin/],
+    [['-r', '--file', '/data/x:1q', '/dev/zero'], 2, /^--file: '1q' is not a size/],
+    [['-r', '--file', '/data/x:2t', '/dev/zero'], 2, /^--file: '2t'/],
   ],
   'workload fastpath': [
     [['--calls', '0'], 2, /^--calls: '0' is not a positive whole number/],

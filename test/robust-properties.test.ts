@@ -76,7 +76,8 @@ const ioArgs = fc
     mode: fc.constantFrom('-r', '-w', '-c'),
     b: fc.constantFrom(512, 1024, 4096, 3 * 1024, 16384, 65536),
     n: fc.integer({ min: 1, max: 48 }),
-    path: fc.constantFrom('/dev/zero', '/dev/null', '/data/iofile', '/tmp/io'), // reading /dev/null fails as the real one does: -r swaps in /dev/zero
+    // Reading /dev/null fails as the real one does (-r swaps in /dev/zero); /tmp/io is declared with --file (-c makes it).
+    path: fc.constantFrom('/dev/zero', '/dev/null', '/data/iofile', '/tmp/io'),
     fsync: fc.boolean(),
     cold: fc.boolean(),
     seed,
@@ -87,6 +88,7 @@ const ioArgs = fc
     if (r.fsync && freebsd) a.push('-s');
     // The Linux path models no storage: a cold regular file is refused there (robust-inputs checks that).
     if (r.cold && (freebsd || r.path.startsWith('/dev/') || r.mode === '-c')) a.push('--cold-cache');
+    if (r.path === '/tmp/io' && r.mode !== '-c') a.push('--file', `/tmp/io:${r.b * r.n}`);
     a.push(r.mode === '-r' && r.path === '/dev/null' ? '/dev/zero' : r.path);
     return { args: a, profile: r.profile };
   });

@@ -109,7 +109,7 @@ describe('l41sim profiles --params', () => {
     const r = await cli(['profiles', '--params', 'lecture']);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^lecture: 73 parameters \(5 published, 10 fitted, 58 assumed\) and \d+ settings$/);
+    expect(lines[0]).toMatch(/^lecture: 73 parameters \(5 published, 9 fitted, 59 assumed\) and \d+ settings$/);
     expect(lines).toContainEqual(expect.stringMatching(/^machine\.clock_hz +2500000000 hz +assumed +core clock/));
     expect(lines).toContainEqual(expect.stringMatching(/^costs\.syscall_entry +\d+(\.\d+)? cycles +\w+ +MD system-call entry/));
   });

@@ -14,6 +14,7 @@ import type { Profile } from '../costmodel/profile.js';
 import { UsageError } from '../errors.js';
 import { MAX_SIM_TIME, formatTime } from '../events/index.js';
 import type { Feature } from '../kernel/features.js';
+import type { FileDecl } from '../kernel/vfs.js';
 import { ddEventEstimate, type DdOperands } from '../workloads/dd/operands.js';
 import { runDd } from '../workloads/dd/run.js';
 import { ioStaticEventEstimate, runIoStatic } from '../workloads/io-static.js';
@@ -32,6 +33,7 @@ export interface RunContext {
   coldCache: boolean;
   /** --exact: no fast-forward, so every iteration is an event. */
   exact?: boolean;
+  files: readonly FileDecl[];
 }
 
 export interface Estimate {
@@ -130,7 +132,7 @@ export function ddEstimate(op: DdOperands, ctx: RunContext, traced: readonly (re
   const testable = op.count !== null && blocks > 4 && op.ibs + op.obs <= PILOT_MAX_BLOCK_BYTES;
   const estimates = traced.map((scripts) =>
     loopEstimates(blocks, (n, exact) => {
-      const r = runDd({ ...op, count: n, skip: 0, seek: 0 }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts, coldCaches: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, exact });
+      const r = runDd({ ...op, count: n, skip: 0, seek: 0 }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts, coldCaches: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, files: ctx.files, exact });
       return { ps: r.endPs - r.startPs, events: r.events };
     }),
   );
@@ -148,7 +150,7 @@ export function ioStaticEstimate(o: IoStaticOptions, ctx: RunContext, runs: numb
   const buffers = o.totalBytes / o.bufferBytes;
   const testable = buffers > 4 && o.bufferBytes <= PILOT_MAX_BLOCK_BYTES;
   const estimate = loopEstimates(buffers, (n, exact) => {
-    const r = runIoStatic({ ...o, totalBytes: n * o.bufferBytes, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, exact });
+    const r = runIoStatic({ ...o, totalBytes: n * o.bufferBytes, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: PILOT_MAX_EVENTS, files: ctx.files, exact });
     return { ps: r.endPs - r.startPs, events: r.events };
   });
   return {

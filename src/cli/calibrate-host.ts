@@ -172,7 +172,7 @@ function calibrateHost(opts: HostOptions): void {
     throw e;
   }
   const roles = [basename(side.roles)];
-  const json = { ...calibrationJson(report.calibration, { command, date: new Date(report.date), roles, intro: [], checks: fitChecks(report), misses: {} }), host: hostJson(report) };
+  const json = { ...calibrationJson(report.calibration.name, [report.calibration], { command, date: new Date(report.date), roles, intro: [], checks: fitChecks(report), misses: {} }), host: hostJson(report) };
   const files: [string, string][] = [[out, `${JSON.stringify(profile, null, 1)}\n`]];
   if (written) files.push([side.data, written.dataText], [side.roles, written.rolesText]);
   files.push([side.report, formatFitReport(report, roles)], [side.json, `${JSON.stringify(json, null, 1)}\n`]);

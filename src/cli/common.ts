@@ -6,6 +6,8 @@ import { listProfileNames, type Profile } from '../costmodel/profile.js';
 import { RuntimeFailure, UsageError, quote } from '../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../kernel/features.js';
 import { profileFeatures } from '../kernel/hooks.js';
+import { mergeFiles, type FileDecl } from '../kernel/vfs.js';
+import { parseFileDecl } from '../workloads/files.js';
 import { HOST, loadProfileFor } from '../workloads/host-profile.js';
 import { interruptRequested } from '../workloads/runtime.js';
 import { CLI_MAX_EVENTS } from './bounds.js';
@@ -19,6 +21,8 @@ export interface RunOptionValues {
   maxEvents?: number;
   exact?: boolean;
   json?: boolean;
+  /** --file, once per data file: PATH:SIZE. */
+  file?: string[];
   allowStaleHost?: boolean;
 }
 
@@ -32,6 +36,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--enable <hooks>', `switch hooks on, comma-separated: ${FEATURE_NAMES.join(', ')}`)
     .option('--disable <hooks>', "switch hooks off (e.g. the profile's witness or invariants)")
     .option('--cold-cache', 'start with every cache line invalid')
+    .addOption(fileOption())
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS));
   addExactOption(cmd);
   return cmd.option('--json', 'print one JSON object instead of tables');
@@ -40,6 +45,18 @@ export function addRunOptions(cmd: Command): Command {
 /** --exact: no steady-state fast-forward (kernel/steady/fast-forward.ts). */
 export function addExactOption(cmd: Command): Command {
   return cmd.option('--exact', "simulate every iteration of the workload's loop instead of fast-forwarding those that repeat exactly (the same results, bit for bit, only slower)");
+}
+
+/** --file PATH:SIZE, repeatable: a data file on the modelled machine besides the profile's (the same path replaces the profile's). */
+export function fileOption(): Option {
+  return new Option('--file <path:size>', "a data file on the modelled machine, its pages cached, such as /data/iofile:16m (repeatable; the same path replaces the profile's)").argParser(
+    (text: string, previous: string[] | undefined) => [...(previous ?? []), text],
+  );
+}
+
+/** The data files of --file. */
+export function parseFiles(texts: readonly string[] | undefined): FileDecl[] {
+  return mergeFiles((texts ?? []).map((t) => parseFileDecl('--file', t)));
 }
 
 /** The profile names an option accepts, for help text: the files, and `host` for this machine's. */
@@ -62,6 +79,13 @@ export function parseCount(field: string): (text: string) => number {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(field, `${quote(text)} is not a positive whole number`, 'a count such as 1000000');
     return n;
   };
+}
+
+/** --workers: a number of worker threads. */
+export function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new UsageError('--workers', `'${text}' is not a worker count`, 'a whole number from 1 to 256');
+  return n;
 }
 
 /** A host file or directory path given as an option: not empty (which would mean the working directory). */
@@ -95,6 +119,8 @@ export interface ResolvedRun {
   features: Set<Feature>;
   /** Simulate every loop iteration (no fast-forward). */
   exact: boolean;
+  /** Data files besides the profile's (--file). */
+  files: FileDecl[];
 }
 
 /** The profile, seed and hooks a run uses: the profile's kernel options, plus --enable, minus --disable. */
@@ -103,7 +129,7 @@ export function resolveRun(opts: RunOptionValues): ResolvedRun {
   const features = profileFeatures(profile);
   for (const f of parseFeatureList('--enable', opts.enable)) features.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) features.delete(f);
-  return { profile, seed: opts.seed, features, exact: opts.exact ?? false };
+  return { profile, seed: opts.seed, features, files: parseFiles(opts.file), exact: opts.exact ?? false };
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { Command, Option } from 'commander';
 import type { Profile } from '../costmodel/profile.js';
-import { RuntimeFailure, UsageError } from '../errors.js';
+import { ProgramFailed, UsageError } from '../errors.js';
 import { FEATURE_NAMES, type Feature } from '../kernel/features.js';
 import { compareRuns, formatCompare, type Side } from '../workloads/compare.js';
 import { parseOperands } from '../workloads/dd/operands.js';
@@ -16,7 +16,8 @@ import { profileFeatures } from '../kernel/hooks.js';
 import { runIoStatic } from '../workloads/io-static.js';
 import { ioStaticCommand } from '../workloads/iostatic/options.js';
 import { checkBound, CLI_MAX_EVENTS, ddEstimate, ioStaticEstimate } from './bounds.js';
-import { ALLOW_STALE_HOST, DEFAULT_SEED, addExactOption, loadProfileOption, parseCount, parseSeed, parseFeatureList, profileChoices } from './common.js';
+import type { FileDecl } from '../kernel/vfs.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, addExactOption, fileOption, loadProfileOption, parseCount, parseFeatureList, parseFiles, parseSeed, profileChoices } from './common.js';
 import { addDdOperandOptions, type DdOperandValues } from './workload-dd.js';
 import { addIoStaticFlags, checkIoStaticProfile, ioStaticFromFlags, type IoStaticOptionValues } from './workload-io-static.js';
 
@@ -33,6 +34,7 @@ interface CompareOptionValues {
   maxEvents: number;
   exact?: boolean;
   json?: boolean;
+  file?: string[];
   allowStaleHost?: boolean;
 }
 
@@ -40,6 +42,8 @@ interface SideSpec {
   profile: Profile;
   features: Set<Feature>;
   coldCache: boolean;
+  /** Data files besides the profile's (--file: both runs). */
+  files: FileDecl[];
 }
 
 function addCompareOptions(cmd: Command): Command {
@@ -55,6 +59,7 @@ function addCompareOptions(cmd: Command): Command {
     .option('--variant-profile <name>', 'the variant runs on this profile')
     .option('--cold-cache', 'both runs start cold')
     .option('--variant-cold-cache', 'the variant starts cold (every cache line invalid, files not in the buffer cache)')
+    .addOption(fileOption())
     .addOption(new Option('--max-events <n>', 'refuse runs estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of tables');
   return addExactOption(cmd);
@@ -78,9 +83,10 @@ function sides(opts: CompareOptionValues): { base: SideSpec; variant: SideSpec }
   for (const f of parseFeatureList('--enable', opts.enable)) variantFeatures.add(f);
   for (const f of parseFeatureList('--disable', opts.disable)) variantFeatures.delete(f);
   const cold = opts.coldCache ?? false;
+  const files = parseFiles(opts.file);
   return {
-    base: { profile, features: baseFeatures, coldCache: cold },
-    variant: { profile: variantProfile, features: variantFeatures, coldCache: cold || (opts.variantColdCache ?? false) },
+    base: { profile, features: baseFeatures, coldCache: cold, files },
+    variant: { profile: variantProfile, features: variantFeatures, coldCache: cold || (opts.variantColdCache ?? false), files },
   };
 }
 
@@ -107,8 +113,8 @@ export function register(program: Command): void {
     const { base, variant } = sides(opts);
     checkBound({ ...ddEstimate(op, { ...base, seed: opts.seed, exact: opts.exact }, [[], []]), what: 'runs of dd (baseline and variant)' }, opts.maxEvents, '--count', 'fewer blocks');
     const run = (s: SideSpec) => {
-      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
-      if (r.exitStatus !== 0) throw new RuntimeFailure('dd', `the modelled dd exited with status ${r.exitStatus}: ${r.stderr.join('; ')}`);
+      const r = runDd(op, { profile: s.profile, seed: opts.seed, features: s.features, scripts: [], coldCaches: s.coldCache, maxEvents: opts.maxEvents, files: s.files, exact: opts.exact });
+      if (r.exitStatus !== 0) throw new ProgramFailed('dd', r.exitStatus, r.stderr);
       return { ledger: r.kernel.steps, summary: summary(s, { elapsed_s: r.time.elapsed_s, system_s: r.time.system_s, syscall_time_ns: r.syscalls.time_ns }) };
     };
     print(compareRuns({ workload: 'dd', command: ddCommand(op, base.profile.userland.dd), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);
@@ -125,9 +131,9 @@ export function register(program: Command): void {
     checkIoStaticProfile(o, variant.profile, variant.coldCache, '--variant-profile');
     checkBound({ ...ioStaticEstimate(o, { ...base, seed: opts.seed, exact: opts.exact }, 2), what: 'runs of io-static (baseline and variant)' }, opts.maxEvents, '-b', 'a larger buffer or a smaller total');
     const run = (s: SideSpec): Side => {
-      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents, exact: opts.exact });
+      const r = runIoStatic({ ...o, quiet: true }, { profile: s.profile, seed: opts.seed, features: s.features, coldCache: s.coldCache, maxEvents: opts.maxEvents, files: s.files, exact: opts.exact });
       const rep = r.report;
-      if (rep.exit_status !== 0) throw new RuntimeFailure('io-static', `the modelled io-static exited with status ${rep.exit_status}: ${rep.stderr.join('; ')}`);
+      if (rep.exit_status !== 0) throw new ProgramFailed('io-static', rep.exit_status, rep.stderr);
       return { ledger: r.kernel.steps, summary: summary(s, { bandwidth_kib_s: rep.bandwidth_kib_s, time_ns: rep.time_ns }) };
     };
     print(compareRuns({ workload: 'io-static', command: ioStaticCommand(o), seed: opts.seed, kernel: base.profile.kernel }, run(base), run(variant)), opts.json);

@@ -27,7 +27,8 @@ const DESCRIPTION = [
 ].join('\n');
 
 const AFTER_HELP = `
-Exit status: 0 success, 1 the run failed, 2 usage error (also for \`l41sim\` with no command).
+Exit status: 0 success, 1 the run failed, 2 usage error (also for \`l41sim\` with no command);
+a modelled program that fails exits with its own status (io-static: 66 for a missing file).
 Add --debug to any command to see stack traces of errors.`;
 
 /**

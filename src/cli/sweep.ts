@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ALLOW_STALE_HOST, addExactOption, parsePath } from './common.js';
+import { ALLOW_STALE_HOST, addExactOption, parsePath, parseWorkers } from './common.js';
 import { describeOsError, ensureWritableDir, writeFileAtomic } from './output.js';
 import { UsageError } from '../errors.js';
 import { validateSweepConfig, type SweepConfig } from '../workloads/sweep/config.js';
@@ -24,12 +24,6 @@ interface SweepOptionValues {
   plot: boolean;
   json?: boolean;
   allowStaleHost?: boolean;
-}
-
-function parseWorkers(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new UsageError('--workers', `'${text}' is not a worker count`, 'a whole number from 1 to 256');
-  return n;
 }
 
 /** Read and validate a config file. */

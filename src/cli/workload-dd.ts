@@ -2,7 +2,7 @@
 // the modelled machine; prints the lecture's time(1) line and DTrace tables.
 
 import { Command, Option } from 'commander';
-import { RuntimeFailure, UsageError, quote } from '../errors.js';
+import { ProgramFailed, UsageError, quote } from '../errors.js';
 import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { parseOperands, type DdOperandText } from '../workloads/dd/operands.js';
 import { ddReportParallel } from '../workloads/dd/parallel.js';
@@ -68,7 +68,7 @@ export function registerDd(workload: Command): void {
     }
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     if (report.exit_status !== 0) {
-      throw new RuntimeFailure('dd', `the modelled dd exited with status ${report.exit_status}: ${report.stderr.join('; ')}`);
+      throw new ProgramFailed('dd', report.exit_status, report.stderr);
     }
   });
 }

@@ -12,7 +12,7 @@ import { SCRIPT_NAMES } from '../kernel/dtrace/scripts.js';
 import { fastpathReport, formatFastpath } from '../workloads/fastpath.js';
 import { parseDdSize } from '../workloads/ddsize.js';
 import { checkBound, CLI_MAX_EVENTS } from './bounds.js';
-import { ALLOW_STALE_HOST, DEFAULT_SEED, loadProfileOption, parseCount, parseSeed, parseFeatureList } from './common.js';
+import { ALLOW_STALE_HOST, DEFAULT_SEED, fileOption, loadProfileOption, parseCount, parseFeatureList, parseFiles, parseSeed } from './common.js';
 
 interface FastpathOptionValues {
   profile: string;
@@ -26,6 +26,7 @@ interface FastpathOptionValues {
   each?: boolean;
   maxEvents: number;
   json?: boolean;
+  file?: string[];
   allowStaleHost?: boolean;
 }
 
@@ -43,6 +44,7 @@ export function registerFastpath(workload: Command): void {
     .addOption(new Option('--cold-calls <n>', 'cold calls, each after its own copy').argParser(parseCount('--cold-calls')).default(3))
     .addOption(new Option('--gap-us <n>', 'user-mode time between the warm calls, microseconds (lets clock ticks post the signals/suspend hooks\' work)').argParser(parseCount('--gap-us')))
     .option('--each', 'also measure each hook switched on alone, and show where its cost lands')
+    .addOption(fileOption())
     .addOption(new Option('--max-events <n>', 'refuse measurements estimated to need more simulated events than this').argParser(parseCount('--max-events')).default(CLI_MAX_EVENTS))
     .option('--json', 'print one JSON object instead of the table')
     .action((opts: FastpathOptionValues) => {
@@ -84,6 +86,7 @@ export function registerFastpath(workload: Command): void {
         coldRounds: opts.coldCalls,
         each: opts.each ?? false,
         userGapNs: gapUs * 1000,
+        files: parseFiles(opts.file),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatFastpath(report));
     });

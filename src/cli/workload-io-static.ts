@@ -6,7 +6,7 @@
 
 import { Command, Option } from 'commander';
 import type { Profile } from '../costmodel/profile.js';
-import { RuntimeFailure, UsageError } from '../errors.js';
+import { ProgramFailed, UsageError } from '../errors.js';
 import { chromeTrace, chromeTraceJson, type TraceExportOptions } from '../kernel/trace-export.js';
 import type { StepLedger } from '../kernel/steps.js';
 import { formatIoStatic, runIoStatic } from '../workloads/io-static.js';
@@ -92,7 +92,7 @@ export function registerIoStatic(workload: Command): void {
   const cold = cmd.options.find((opt) => opt.long === '--cold-cache');
   if (cold) cold.description = "start cold: every cache line invalid and the file's pages not in the buffer cache (reads pay storage I/O)";
   addTraceOptions(cmd);
-  cmd.addHelpText('after', `\nThe real program's usage:\n\n${IO_STATIC_USAGE.replace(/^/gm, '  ')}\n\nA regular file given with -r or -w is created first (as 'io-static -c' would) if it does not exist.\nExample: l41sim workload io-static -r -v -b 1m --profile bbb /dev/zero`);
+  cmd.addHelpText('after', `\nThe real program's usage:\n\n${IO_STATIC_USAGE.replace(/^/gm, '  ')}\n\nThe machine's files are the profile's (the lab's /data/iofile, 16 MiB) and --file's; a path it does not have fails as the real program does (exit 66).\nExample: l41sim workload io-static -r -v -b 1m --profile bbb /dev/zero`);
   cmd.action((path: string | undefined, opts: CommandValues) => {
     if (path === undefined) throw new UsageError('path', 'no path given', `a file or device; usage: io-static -c|-r|-w [-Bdqsv] [-b buffersize] [-t totalsize] path`);
     const o = ioStaticFromFlags(opts, path);
@@ -115,7 +115,7 @@ export function registerIoStatic(workload: Command): void {
     }
     process.stdout.write(opts.json ? `${JSON.stringify(r.report, null, 2)}\n` : formatIoStatic(r.report));
     if (r.report.exit_status !== 0) {
-      throw new RuntimeFailure('io-static', `the modelled io-static exited with status ${r.report.exit_status}: ${r.report.stderr.join('; ')}`);
+      throw new ProgramFailed('io-static', r.report.exit_status, r.report.stderr);
     }
   });
 }

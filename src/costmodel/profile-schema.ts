@@ -17,6 +17,7 @@
 
 import { byKey, Default, flag, list, List, number, oneOf, Optional, record, Section, section, text, tuple, Wrapped, type Out, type Schema } from '../schema.js';
 import { COSTS, costsFor, type CostName, type KernelFlavour } from './costs.js';
+import { dataFilePathProblem, MAX_FILE_BYTES } from '../kernel/vfs.js';
 import { hostFingerprint } from './fingerprint.js';
 import { param, PARAMS, type Param, type ParamMeta } from './param.js';
 
@@ -83,6 +84,18 @@ const userland = section({
     .describe('the locale environment (LANG, LC_*) the userland was measured in; a modelled GNU dd runs in it'),
 });
 
+/** A data file the machine has before a run starts, its pages in the buffer cache (the lab's /data/iofile, as io-static -c left it). */
+const dataFile = section({
+  path: text('an absolute path outside the system directories')
+    .refine((path, fail) => {
+      const problem = dataFilePathProblem(path);
+      if (problem) fail([], ...problem);
+    })
+    .describe('where the file is (its directories are made)'),
+  bytes: number({ integer: true, min: 0, max: MAX_FILE_BYTES }).describe('its size in bytes'),
+  note: text().optional().describe('what the file is, and where its size comes from'),
+});
+
 /** The largest kernel text a map may place functions in (the model's kernel text region). */
 export const KERNEL_TEXT_SPAN = 48 * 1024 * 1024;
 
@@ -124,6 +137,9 @@ function profileOf(kernel: KernelFlavour) {
       machine,
       kernel_config: kernelConfig,
       costs: costs(kernel),
+      files: list(dataFile, 'a list of data files')
+        .optional()
+        .describe("data files on the machine before a run (the lab's /data/iofile): with the system's own files and /dev, all that its programs find"),
       limitations: list(text(), 'a list of strings').describe('what the model does not capture for this machine'),
       kernel_text: kernelText.optional(),
       fingerprint: hostFingerprint.optional(),

@@ -1,11 +1,16 @@
 // Boots a modelled kernel for a profile: the kernel object, its path (FreeBSD or
-// Linux, as the profile says), and the file system the modelled programs expect.
+// Linux, as the profile says), and its one file system, which every workload
+// shares: the system's own files (libraries, the run-time linker, dd), devices
+// under /dev, and the data files the run declares (KernelOptions.files: the lab's
+// /data/iofile, say). Anything else does not exist: a program that opens it gets
+// ENOENT, as on the real machine.
 
 import type { Profile } from '../costmodel/profile.js';
 import { FreeBSDKernelPath } from './freebsd/path.js';
 import { checkFeatures } from './hooks.js';
 import { Kernel, type KernelOptions } from './kernel.js';
 import { LinuxKernelPath } from './linux/path.js';
+import { mergeFiles } from './vfs.js';
 
 /** Files every modelled system has, with sizes typical of the userland (assumed; only their page counts matter). */
 const FREEBSD_FILES: [path: string, bytes: number][] = [
@@ -29,6 +34,7 @@ export function bootKernel(profile: Profile, options: KernelOptions): Kernel {
   k.fs.mount('/dev', 'devfs');
   k.fs.addDevice('/dev/zero', 'zero');
   k.fs.addDevice('/dev/null', 'null');
+  for (const f of mergeFiles(profile.files ?? [], options.files ?? [])) k.fs.addDataFile(f);
   k.path = profile.kernel === 'freebsd' ? new FreeBSDKernelPath(k) : new LinuxKernelPath(k);
   return k;
 }

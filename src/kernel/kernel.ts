@@ -21,7 +21,7 @@ import { Proc, TDF_ASTPENDING, TDF_NEEDSIGCHK, TDF_NEEDSUSPCHK, Thread, type Ucr
 import { StepLedger } from './steps.js';
 import { STEADY, type FastForwardStats, type SteadyDecl } from './steady/declare.js';
 import type { SyscallArgs } from './syscall-args.js';
-import { Errno, FileSystem, type Vnode } from './vfs.js';
+import { Errno, FileSystem, type FileDecl, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject } from './vm/object.js';
 import { VmSpace } from './vm/vmspace.js';
@@ -41,6 +41,8 @@ export interface KernelOptions {
   traceEvents?: number;
   /** Simulate every loop iteration (no steady-state fast-forward: steady/fast-forward.ts). */
   exact?: boolean;
+  /** Data files besides the profile's (a path the profile has too takes this size), created at boot with their pages cached. */
+  files?: readonly FileDecl[];
 }
 
 /** A kernel path implementation: the flavour-specific parts of the kernel. */
@@ -342,43 +344,32 @@ export class Kernel implements ClockHandler, Dispatcher {
     return this.phys.addr(frame) + (va % this.pageBytes);
   }
 
-  /** Access user memory [va, va+bytes) page by page, as user code (traps) or as copyout/copyin (faults inside the syscall). */
-  touchUser(td: Thread, va: number, bytes: number, kind: AccessKind, inKernel: boolean): void {
+  /** User memory [va, va+bytes) a page at a time: `each(pa, off, n)` for the n bytes at offset off, the page resolved (faulted in) first. */
+  private userPages(td: Thread, va: number, bytes: number, write: boolean, inKernel: boolean, each: (pa: number, off: number, n: number) => void): void {
     let off = 0;
     while (off < bytes) {
       const here = va + off;
       const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
-      const pa = this.resolve(td, here, kind !== AccessKind.Read, inKernel);
-      td.cpu.stream(pa, n, kind);
+      each(this.resolve(td, here, write, inKernel), off, n);
       off += n;
     }
+  }
+
+  /** Access user memory [va, va+bytes) page by page, as user code (traps) or as copyout/copyin (faults inside the syscall). */
+  touchUser(td: Thread, va: number, bytes: number, kind: AccessKind, inKernel: boolean): void {
+    this.userPages(td, va, bytes, kind !== AccessKind.Read, inKernel, (pa, _off, n) => td.cpu.stream(pa, n, kind));
   }
 
   /** Copy kernel memory at `src` to user memory (copyout); faults on untouched pages are taken inside. */
   copyout(td: Thread, uva: number, src: number, bytes: number, srcWraps = 0): void {
     this.charge(td, 'copy_call');
-    let off = 0;
-    while (off < bytes) {
-      const here = uva + off;
-      const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
-      const pa = this.resolve(td, here, true, true);
-      const s = srcWraps > 0 ? src + (off % srcWraps) : src + off;
-      td.cpu.copy(pa, s, n);
-      off += n;
-    }
+    this.userPages(td, uva, bytes, true, true, (pa, off, n) => td.cpu.copy(pa, srcWraps > 0 ? src + (off % srcWraps) : src + off, n));
   }
 
   /** Copy user memory into the kernel at `dst` (copyin). */
   copyin(td: Thread, dst: number, uva: number, bytes: number): void {
     this.charge(td, 'copy_call');
-    let off = 0;
-    while (off < bytes) {
-      const here = uva + off;
-      const n = Math.min(bytes - off, this.pageBytes - (here % this.pageBytes));
-      const pa = this.resolve(td, here, false, true);
-      td.cpu.copy(dst + off, pa, n);
-      off += n;
-    }
+    this.userPages(td, uva, bytes, false, true, (pa, off, n) => td.cpu.copy(dst + off, pa, n));
   }
 
   /**

@@ -3,6 +3,7 @@
 // programs look up, with real lookup semantics (ENOENT, ENOTDIR) so a mistyped
 // path fails as it would on the machine.
 
+import { quote } from '../errors.js';
 import { VmObject } from './vm/object.js';
 
 export type DeviceName = 'zero' | 'null';
@@ -12,6 +13,36 @@ export type Vnode =
   | { type: 'reg'; name: string; size: number; object: VmObject }
   | { type: 'lnk'; name: string; target: string }
   | { type: 'chr'; name: string; device: DeviceName };
+
+/** A regular file the machine has before the run starts (a data file, as an earlier run left it). */
+export interface FileDecl {
+  /** Absolute path; missing directories are made. */
+  path: string;
+  bytes: number;
+}
+
+/** Directories of the modelled system: its programs, libraries, configuration and devices live there, not data files. */
+export const SYSTEM_DIRS = ['/bin', '/dev', '/etc', '/lib', '/libexec', '/proc', '/sbin', '/usr', '/var'] as const;
+
+/** The largest data file (simulated bytes: pages are made only as they are touched). */
+export const MAX_FILE_BYTES = 2 ** 40;
+
+/** What is wrong with `path` as a data file's, as [problem, expected]; undefined if nothing: absolute, a file name, outside SYSTEM_DIRS. */
+export function dataFilePathProblem(path: string): [problem: string, expected: string] | undefined {
+  const form = 'an absolute path outside the system directories, such as /data/iofile';
+  if (!path.startsWith('/')) return [`${quote(path)} is not an absolute path`, form];
+  if (path.endsWith('/') || path.split('/').some((c) => c === '.' || c === '..')) return [`${quote(path)} does not name a file`, form];
+  const dir = SYSTEM_DIRS.find((d) => path === d || path.startsWith(`${d}/`));
+  if (dir !== undefined) return [`${quote(path)} is in ${dir}, a directory of the modelled system`, `a path outside ${SYSTEM_DIRS.join(', ')}, such as /data/iofile`];
+  return undefined;
+}
+
+/** Data-file declarations in order (a profile's, then a run's), a later one of a path replacing an earlier one. */
+export function mergeFiles(...lists: readonly (readonly FileDecl[])[]): FileDecl[] {
+  const byPath = new Map<string, FileDecl>();
+  for (const list of lists) for (const f of list) byPath.set(f.path, f);
+  return [...byPath.values()];
+}
 
 export interface WalkResult {
   visited: number;
@@ -87,6 +118,16 @@ export class FileSystem {
     return { ...r, vnode: node };
   }
 
+  /** The vnode at `path`, or undefined if there is none (a lookup that charges nothing: for set-up and reports). */
+  lookup(path: string): Vnode | undefined {
+    try {
+      return this.walk(path).vnode;
+    } catch (e) {
+      if (e instanceof Errno) return undefined;
+      throw e;
+    }
+  }
+
   mkdirp(path: string): Vnode & { type: 'dir' } {
     let node = this.root;
     for (const name of FileSystem.components(path)) {
@@ -110,8 +151,18 @@ export class FileSystem {
     return node;
   }
 
+  /** A regular file of the system (a library, a program), its VM object made now. */
   addFile(path: string, size: number): Vnode & { type: 'reg' } {
     return this.add(path, (name) => ({ type: 'reg', name, size, object: new VmObject(this.newObjectAddr(), 'vnode', `vnode:${path}`) })) as Vnode & { type: 'reg' };
+  }
+
+  /**
+   * A data file (FileDecl): as addFile, but its VM object takes its kernel memory
+   * only when a run first uses it, so declaring a file a run never touches leaves
+   * every kernel address, and so every figure, as it was without it.
+   */
+  addDataFile(f: FileDecl): Vnode & { type: 'reg' } {
+    return this.add(f.path, (name) => ({ type: 'reg', name, size: f.bytes, object: new VmObject(() => this.newObjectAddr(), 'vnode', `vnode:${f.path}`) })) as Vnode & { type: 'reg' };
   }
 
   addDevice(path: string, device: DeviceName): Vnode {

@@ -35,7 +35,7 @@ export class VfsOps {
     return td.proc.fdAddr;
   }
 
-  /** namei(): copy the path in (pathVa < 0: from outside the modelled address space), then look up each component in the name cache, locking each vnode on the way. */
+  /** namei(): a pathname buffer from namei_zone, copy the path in (pathVa < 0: from outside the modelled address space), look up each component in the name cache, locking each vnode on the way, and free the buffer. */
   namei(td: Thread, path: string, pathVa: number): Vnode {
     const k = this.k;
     k.enter(td, 'namei', 4);
@@ -56,6 +56,7 @@ export class VfsOps {
       td.cpu.load(this.vnodeAddr(result));
       return result;
     } finally {
+      k.charge(td, 'kmalloc'); // namei_cleanup_cnp: the pathname buffer back to namei_zone (no SAVENAME/SAVESTART)
       k.leave(td, 'namei');
     }
   }

@@ -32,6 +32,7 @@ import { OUTSIDE_STEPS, STEP_KINDS, type StepKind } from '../kernel/step-table.j
 import type { SpanView, StepObserver } from '../kernel/steps.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
 import { runProgram, UserProcess, type Program } from './runtime.js';
+import type { FileDecl } from '../kernel/vfs.js';
 
 
 export interface FastpathSpec {
@@ -41,6 +42,8 @@ export interface FastpathSpec {
   features: ReadonlySet<Feature>;
   /** DTrace scripts running (dtrace/scripts.ts); none by default. */
   scripts?: readonly string[];
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
   /** Back-to-back warm calls (the first `warmup` of them are not averaged). */
   calls?: number;
   warmup?: number;
@@ -172,7 +175,7 @@ export function runFastpath(spec: FastpathSpec): FastpathRun {
   const copyBytes = spec.copyBytes ?? 10 * MIB;
   const coldRounds = copyBytes > 0 ? (spec.coldRounds ?? 3) : 0;
   if (!Number.isSafeInteger(calls) || calls < 1) throw new Error(`fastpath: calls must be a positive integer (got ${calls})`);
-  const k = bootKernel(profile, { seed: spec.seed, features: spec.features, scripts: spec.scripts ?? [] });
+  const k = bootKernel(profile, { seed: spec.seed, features: spec.features, scripts: spec.scripts ?? [], files: spec.files ?? [] });
   k.book.setPsPer('clock_intr', 0);
   const syscall = nullSyscall(k);
   const layout = profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;

@@ -3,11 +3,13 @@
 // what the model knows about that loop: its system calls, faults and storage I/O.
 //
 // Set-up, before the program runs (what the lab does by hand): standard input,
-// output and error are open (on /dev/null: the model has no terminal), and the
-// target of -r or -w, if it is a regular file that does not exist yet, is created
-// with totalsize bytes, as an earlier `io-static -c` run would have made it. Its
-// pages are in the buffer cache (that run wrote them) unless the cache is cold, in
-// which case the first access to each page reads it from storage.
+// output and error are open (on /dev/null: the model has no terminal). The target
+// is whatever the machine's file system has at its path: a device, a data file
+// the profile or the run declares (the lab's /data/iofile, as an earlier
+// `io-static -c` left it), or nothing, in which case the program fails as the real
+// one does. A data file's pages are in the buffer cache (the run that wrote them
+// left them there) unless the cache is cold, in which case the first access to
+// each page reads it from storage.
 
 import type { Profile } from '../costmodel/profile.js';
 import { RuntimeFailure } from '../errors.js';
@@ -15,7 +17,7 @@ import { calcru, formatCshTime } from '../kernel/accounting.js';
 import { bootKernel } from '../kernel/boot.js';
 import type { Feature } from '../kernel/features.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { FileSystem, type OpenFile, type Vnode } from '../kernel/vfs.js';
+import type { FileDecl, OpenFile } from '../kernel/vfs.js';
 import { FREEBSD_LAYOUT } from './dd/freebsd.js';
 import {
   IO_STATIC_BIN,
@@ -36,6 +38,8 @@ export interface IoStaticSpec {
   features: ReadonlySet<Feature>;
   /** A cold machine: every CPU cache line invalid and the target's pages not in the buffer cache. */
   coldCache?: boolean;
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
   traceEvents?: number;
   maxEvents?: number;
   /** Simulate every iteration of the timed loop (no fast-forward). */
@@ -105,13 +109,14 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
     coldCaches: spec.coldCache ?? false,
     traceEvents: spec.traceEvents ?? 0,
     exact: spec.exact ?? false,
+    files: spec.files ?? [],
   });
   const linux = spec.profile.kernel === 'linux';
   if (linux && o.fsync) throw new RuntimeFailure('-s', 'fsync(2) is not modelled on the Linux kernel path yet', 'no -s on a Linux profile');
   const layout = linux ? GNU_LAYOUT : spec.profile.machine.isa === 'armv7' ? FREEBSD_LAYOUT.armv7 : FREEBSD_LAYOUT.amd64;
   k.fs.addFile(IO_STATIC_BIN, IO_STATIC_BIN_BYTES);
   k.images.set(IO_STATIC_BIN, linux ? linuxIoStaticImage() : freebsdIoStaticImage(k));
-  prepareTarget(k, o, spec.coldCache ?? false);
+  if (spec.coldCache) uncacheTarget(k, o.path);
   const u = new UserProcess(k, 'sh', layout);
   if (!linux) openStdio(k, u); // the Linux path gives a new process its inherited fds itself
   const probe: LoopProbe = { stdout: [] };
@@ -121,25 +126,12 @@ export function runIoStatic(o: IoStaticOptions, spec: IoStaticSpec): IoStaticRun
   return { report, kernel: k, startPs: result.startPs, endPs: result.endPs, pid: u.td.proc.pid, tid: u.td.tid, events: result.events };
 }
 
-/** The target of -r/-w as an earlier `io-static -c` left it; a cold cache drops its pages. */
-function prepareTarget(k: Kernel, o: IoStaticOptions, cold: boolean): void {
-  let vp: Vnode | undefined;
-  try {
-    vp = k.fs.walk(o.path).vnode;
-  } catch {
-    vp = undefined;
-  }
-  if (vp === undefined && !o.path.startsWith('/dev/')) {
-    // Its directory exists (the lab's /data); the file itself, for -r and -w.
-    const parts = FileSystem.components(o.path);
-    parts.pop();
-    k.fs.mkdirp('/' + parts.join('/'));
-    if (o.mode !== 'create') vp = k.fs.addFile(o.path, o.totalBytes);
-  }
-  if (cold && vp?.type === 'reg') {
-    if (!k.path.bufcache) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
-    k.path.bufcache.uncache(vp);
-  }
+/** A cold cache: the target's pages, if it is a data file, are not in the buffer cache (the first access to each reads it from storage). */
+function uncacheTarget(k: Kernel, path: string): void {
+  const vp = k.fs.lookup(path);
+  if (vp?.type !== 'reg') return;
+  if (!k.path.bufcache) throw new RuntimeFailure('--cold-cache', `the ${k.profile.kernel} kernel path models no storage I/O`, 'a FreeBSD profile');
+  k.path.bufcache.uncache(vp);
 }
 
 /** File descriptors 0, 1 and 2, open before exec as the shell left them (on /dev/null: no terminal is modelled). */
@@ -200,12 +192,8 @@ function buildReport(k: Kernel, u: UserProcess, o: IoStaticOptions, spec: IoStat
   const ru = calcru(runtimePs, td.ticks, spec.profile.kernel);
   const elapsed_s = runtimePs / 1e12;
   const all = sumCalls(k.steps.syscalls);
-  let target: 'device' | 'file' = 'file';
-  try {
-    target = k.fs.walk(o.path).vnode.type === 'chr' ? 'device' : 'file';
-  } catch {
-    // the open failed; the report says so in exit_status and stderr
-  }
+  // (If the open failed, the report says so in exit_status and stderr.)
+  const target = k.fs.lookup(o.path)?.type === 'chr' ? 'device' : 'file';
   const bySyscall: Record<string, CallTotals> = {};
   for (const [name, t] of [...calls].sort((a, b) => a[0].localeCompare(b[0]))) bySyscall[name] = { count: t.count, time_ns: t.ps / 1000 };
   return {

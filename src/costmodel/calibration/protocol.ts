@@ -12,27 +12,32 @@
  *      effective cache size), computed from the fit rows it is handed and from nothing else;
  *   4. one weighting rule: relative error, or inverse measured variance (rows need an `sd`).
  *
- * `fitRows(problem, excluded)` solves it: from the parameters' starting values (which must
- * not depend on the measurements), evaluate the model, solve the weighted non-negative
+ * `fitProblem(problem, excluded)` solves it: from the parameters' starting values (which
+ * must not depend on the measurements), evaluate the model, solve the weighted non-negative
  * least squares of the linearised rows (fitLinear), round, choose again, and repeat until
  * the choice stops changing and the values move by less than SETTLED_WITHIN (the model's
- * usage moves a little with the values: clock interrupts land in different intervals). `calibrate` runs that on all
- * fit rows and once more for every fit row left out (leave-one-out cross-validation): the
- * left-out row's prediction comes from a fit and a choice that never saw it, so changing
- * its measured value cannot move it (test/calibration-protocol.test.ts checks). A validate
- * row's cross-validated prediction is its prediction from the whole fit, which never saw it
- * either.
+ * usage moves a little with the values: clock interrupts land in different intervals).
+ * `calibrate` runs that on all fit rows and once more for every fit row left out
+ * (leave-one-out cross-validation): the left-out row's prediction comes from a fit and a
+ * choice that never saw it, so changing its measured value cannot move it
+ * (test/calibration-protocol.test.ts checks). A validate row's cross-validated prediction
+ * is its prediction from the whole fit, which never saw it either.
  *
  * Standard errors come from the whole fit's covariance (the residual variance times
  * (J^T W J)^-1 of the linearised rows at the solution); where the fit has no degrees of
  * freedom left, from the spread of the folds' values (the jackknife). A parameter whose
  * standard error exceeds its value is undetermined; a row whose modelled value would move
  * by 5% or more when such a parameter moves by one standard error rests on it, and says so.
+ * A fit row is "fitted, not predicted" when its fold has no other row that uses one of its
+ * parameters; its cross-validated prediction says when it rests on a parameter its fold
+ * cannot determine.
  *
- * Using it for a new profile: build the rows with loadDeclaredRows (roles.ts), write a
- * FitProblem, and call `calibrate(problem)`, or `calibrate(problem, { ref })` with a
- * ProblemRef (a module that builds the same problem) to run the folds on worker threads
- * (folds.ts). report.ts formats the result (markdown, and the JSON of `calibrate --json`).
+ * Using it for a new profile (host, bbb): declare the rows in NAME.roles.json and read them
+ * with loadDeclaredRows (roles.ts); write a function that returns the FitProblem; call
+ * `calibrate(problem)` on this thread, or calibrateParallel(problem, ref) from
+ * workloads/calibrate/folds.ts, where `ref` names the compiled module and the function
+ * that builds the same problem, to run the fits on worker threads. report.ts formats the
+ * result: the markdown tables and the JSON of `calibrate ... --json`.
  */
 import { FitError, fitLinear, type FitResult, type Observation } from '../fit.js';
 
@@ -310,6 +315,13 @@ export function assemble<C, E extends Evaluation>(problem: FitProblem<C, E>, ful
     }
     row.cv_modelled = fm.modelled;
     row.cv_error = relError(fm.modelled, r.measured);
+    // A prediction that moves by 5% or more with one standard error of a parameter its fold
+    // cannot determine is a guess about that parameter, and says so.
+    const guessed = Object.keys(fold.values).filter((t) => {
+      const se = fold.stderr[t];
+      return se != null && se > fold.values[t]! && Math.abs((fm.usage[t] ?? 0) * se) >= RESTS_ON_SHARE * Math.abs(fm.modelled);
+    });
+    if (guessed.length > 0) row.cv_note = `predicted on ${guessed.join(', ')}, which the other fit rows do not determine`;
     return row;
   });
   return { name: problem.name, weighting: problem.weighting, rows, params, full, folds };

@@ -31,23 +31,24 @@ export interface CalibrationJson {
   profile: string;
   command: string;
   date: string;
-  weighting: string;
-  rows: Omit<CalibratedRow, never>[];
-  params: CalibratedParam[];
-  iterations: number;
+  /** Each fit of the profile: its name, weighting rule and how many model evaluations the whole fit took. */
+  fits: { name: string; weighting: string; iterations: number }[];
+  /** Every row of every fit, with the fit it belongs to. */
+  rows: (CalibratedRow & { fit: string })[];
+  params: (CalibratedParam & { fit: string })[];
   checks: Check[];
   misses: Record<string, string>;
 }
 
-export function calibrationJson(cal: Calibration<any, any>, ctx: ReportContext): CalibrationJson {
+/** The JSON of one profile's calibration: one or more fits (a profile may be fitted in parts). */
+export function calibrationJson(profile: string, fits: readonly Calibration<any, any>[], ctx: ReportContext): CalibrationJson {
   return {
-    profile: cal.name,
+    profile,
     command: ctx.command,
     date: ctx.date.toISOString(),
-    weighting: `${cal.weighting}: ${WEIGHTING_RULES[cal.weighting]}`,
-    rows: cal.rows,
-    params: cal.params,
-    iterations: cal.full.iterations,
+    fits: fits.map((c) => ({ name: c.name, weighting: `${c.weighting}: ${WEIGHTING_RULES[c.weighting]}`, iterations: c.full.iterations })),
+    rows: fits.flatMap((c) => c.rows.map((r) => ({ ...r, fit: c.name }))),
+    params: fits.flatMap((c) => c.params.map((p) => ({ ...p, fit: c.name }))),
     checks: ctx.checks,
     misses: ctx.misses,
   };
@@ -119,14 +120,18 @@ export function checksTable(checks: Check[]): string[] {
   return ['| check | measured | modelled | ok |', '|---|---|---|---|', ...checks.map((c) => `| ${cell(c.what)} | ${c.measured} | ${c.modelled} | ${c.ok ? 'yes' : '**no**'} |`)];
 }
 
-/** The full report of one profile's calibration (calibration/reports/NAME-fit.md). */
-export function formatCalibration(cal: Calibration<any, any>, ctx: ReportContext): string {
-  const out = [`# Fit of the '${cal.name}' profile`, '', `Written by \`${ctx.command}\` on ${utcStamp(ctx.date)}.`, ''];
+/** The full report of one profile's calibration (calibration/reports/NAME-fit.md), one section per fit. */
+export function formatCalibration(profile: string, fits: readonly Calibration<any, any>[], ctx: ReportContext): string {
+  const out = [`# Fit of the '${profile}' profile`, '', `Written by \`${ctx.command}\` on ${utcStamp(ctx.date)}.`, ''];
   for (const p of ctx.intro) out.push(p, '');
-  out.push(protocolParagraph(cal, ctx.roles), '');
-  out.push('## Rows', '', ...rowsTable(cal, ctx.misses), '');
-  out.push('## Fitted parameters', '', ...paramsTable(cal), '');
-  out.push('## Why each row has its role', '', ...reasonsList(cal), '');
+  for (const cal of fits) {
+    const title = fits.length > 1 ? ` (${cal.name})` : '';
+    if (fits.length > 1) out.push(`## Fit: ${cal.name}`, '');
+    out.push(protocolParagraph(cal, ctx.roles), '');
+    out.push(`### Rows${title}`, '', ...rowsTable(cal, ctx.misses), '');
+    out.push(`### Fitted parameters${title}`, '', ...paramsTable(cal), '');
+    out.push(`### Why each row has its role${title}`, '', ...reasonsList(cal), '');
+  }
   if (ctx.checks.length > 0) out.push('## Checks', '', ...checksTable(ctx.checks), '');
   const misses = Object.entries(ctx.misses);
   if (misses.length > 0) {

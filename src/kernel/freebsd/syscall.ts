@@ -135,13 +135,7 @@ export class FreeBSDSyscallPath {
       if (k.guard(td, p.field('p_traceflag'), (p.p_traceflag & KTRFAC_SYSCALL) !== 0)) this.ktrRecord(td, 'ktrsyscall');
     });
     // if (error == 0) { ... }: the model's argument fetch does not fail.
-    this.step(td, 'stopevent_sce', () => {
-      k.guard(td, p.field('p_stops'), false);
-      k.witnessWarn(td);
-    });
-    this.step(td, 'ptracestop_sce', () => {
-      if (k.guard(td, p.field('p_flag'), traced && (p.p_stops & S_PT_SCE) !== 0)) this.ptracestop(td);
-    });
+    this.stopevents(td, 'stopevent_sce', 'ptracestop_sce', traced && (p.p_stops & S_PT_SCE) !== 0);
     this.step(td, 'refetch_args', () => {
       if (k.guard(td, td.field('td_dbgflags'), (td.td_dbgflags & TDB_USERWR) !== 0)) this.fetchArgs(td, callp, sysentAddr);
     });
@@ -233,13 +227,7 @@ export class FreeBSDSyscallPath {
     this.step(td, 'traced_mark', () => {
       if (k.guard(td, p.field('p_flag'), traced)) k.lockPair(td, p.field('p_mtx'));
     });
-    this.step(td, 'stopevent_scx', () => {
-      k.guard(td, p.field('p_stops'), false);
-      k.witnessWarn(td);
-    });
-    this.step(td, 'ptracestop_scx', () => {
-      if (k.guard(td, p.field('p_flag'), traced && (p.p_stops & S_PT_SCX) !== 0)) this.ptracestop(td);
-    });
+    this.stopevents(td, 'stopevent_scx', 'ptracestop_scx', traced && (p.p_stops & S_PT_SCX) !== 0);
     this.step(td, 'vfork_wait', () => {
       if (k.guard(td, td.field('td_pflags'), (td.td_pflags & TDP_RFPPWAIT) !== 0)) {
         // The child has already exec'd: lock it, see P_PPWAIT clear, unlock.
@@ -275,6 +263,19 @@ export class FreeBSDSyscallPath {
     k.lockPair(td, td.proc.field('p_mtx'));
     td.proc.p_ktr++;
     k.leave(td, fn);
+  }
+
+  /** STOPEVENT(p, S_SCE/S_SCX) (its p_stops test and the macro's WITNESS_WARN), then the ptrace stop if the debugger asked for one. */
+  private stopevents(td: Thread, stopevent: 'stopevent_sce' | 'stopevent_scx', ptrace: 'ptracestop_sce' | 'ptracestop_scx', stops: boolean): void {
+    const k = this.k;
+    const p = td.proc;
+    this.step(td, stopevent, () => {
+      k.guard(td, p.field('p_stops'), false);
+      k.witnessWarn(td);
+    });
+    this.step(td, ptrace, () => {
+      if (k.guard(td, p.field('p_flag'), stops)) this.ptracestop(td);
+    });
   }
 
   private ptracestop(td: Thread): void {

@@ -8,9 +8,20 @@ import { CountedMap } from '../steady/counted.js';
 export class VmObject {
   /** Resident pages: page index within the object -> frame. */
   readonly pages = new CountedMap<number, number>();
+  private addr_: number | (() => number);
+
+  /** `addr`: the object's kernel address, or the allocator to call the first time it is needed. */
   constructor(
-    readonly addr: number,
+    addr: number | (() => number),
     readonly kind: 'anon' | 'vnode',
     readonly name: string,
-  ) {}
+  ) {
+    this.addr_ = addr;
+  }
+
+  /** Where the object lives in kernel memory (its lock, its page tree). */
+  get addr(): number {
+    if (typeof this.addr_ === 'function') this.addr_ = this.addr_();
+    return this.addr_;
+  }
 }

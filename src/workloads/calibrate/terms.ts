@@ -57,13 +57,42 @@ export function sig4(x: number): number {
   return x === 0 ? 0 : Number(x.toPrecision(4));
 }
 
-export function setFitted(raw: RawProfile, term: string, ps: number, meta: { from: string; residual: number | undefined; stderrPs: number | null; note?: string | undefined }): void {
+/** Replace a term's parameter with a fitted value (in its own unit) and its provenance. */
+export function setFitted(raw: RawProfile, term: string, value: number, meta: { from: string; residual: number | undefined; stderr: number | null; note?: string | undefined }): void {
   const p = termParam(raw, term);
-  const scale = psPerUnit(raw, p);
-  const fitted: Param = { value: sig4(ps / scale), unit: p.unit, source: 'fitted', from: meta.from };
+  const fitted: Param = { value, unit: p.unit, source: 'fitted', from: meta.from };
   if (meta.residual !== undefined) fitted.residual = sig4(meta.residual);
-  if (meta.stderrPs !== null) fitted.stderr = sig4(meta.stderrPs / scale);
+  if (meta.stderr !== null) fitted.stderr = sig4(meta.stderr);
   if (meta.note) fitted.note = meta.note;
   for (const key of Object.keys(p)) delete (p as unknown as Record<string, unknown>)[key];
   Object.assign(p, fitted);
+}
+
+/** Picoseconds per unit of a calibration row: ns, us and s rows are times; counts have no unit cost. */
+export const PS_PER_ROW_UNIT: Record<string, number> = { ns: 1e3, us: 1e6, s: 1e12 };
+
+/**
+ * A row's usage of the fitted terms as the protocol wants it, d(row value)/d(parameter) in
+ * the row's unit per the parameter's unit, from the meter's occurrence counts over the
+ * row's interval. `modelled` is the row's value as the model prints it (a DTrace interval
+ * in whole ns, time(1)'s share of the run): the usage is scaled by its ratio to the
+ * metered time, so that the row is exactly the sum of its terms.
+ */
+export function usageOf(raw: RawProfile, book: { names: readonly string[]; psPer: readonly number[] }, counts: Float64Array, terms: readonly string[], rowUnit: string, modelled: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const psPerRow = PS_PER_ROW_UNIT[rowUnit];
+  if (psPerRow === undefined) return out;
+  const metered = counts.reduce((a, n, i) => a + n * book.psPer[i]!, 0);
+  const share = metered > 0 ? (modelled * psPerRow) / metered : 1;
+  for (const term of terms) {
+    const i = book.names.indexOf(term);
+    const n = i < 0 ? 0 : counts[i]!;
+    if (n !== 0) out[term] = (n * psPerUnit(raw, termParam(raw, term)) * share) / psPerRow;
+  }
+  return out;
+}
+
+/** Set fitted terms' values (in their own units) on a raw profile, for a trial run. */
+export function setValues(raw: RawProfile, values: Readonly<Record<string, number>>): void {
+  for (const [term, v] of Object.entries(values)) termParam(raw, term).value = v;
 }

@@ -7,6 +7,7 @@ import { SCRIPTS } from '../../kernel/dtrace/scripts.js';
 import type { Feature } from '../../kernel/features.js';
 import type { DdOperands } from './operands.js';
 import { runDd, timeLine, type DdRun, type RunSpec } from './run.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 
 /** The lecture's three tables and the scripts that produce them. */
 export const DD_TABLES = ['syscall-time', 'traps', 'profile'] as const;
@@ -76,6 +77,8 @@ export interface ReportSpec {
   traceEvents?: number;
   /** Simulate every iteration of dd's copy loop (no fast-forward). */
   exact?: boolean;
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
 }
 
 /** What every run of a report shares: the machine, the seed, the hooks and the bounds. */
@@ -88,7 +91,7 @@ export type TracedRun = { table: DdTable } | { script: string };
 export type TracedFigures = DdReport['dtrace'];
 
 export function runBase(spec: ReportSpec): RunBase {
-  return { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, exact: spec.exact };
+  return { profile: spec.profile, seed: spec.seed, features: spec.features, coldCaches: spec.coldCaches ?? false, maxEvents: spec.maxEvents, files: spec.files ?? [], exact: spec.exact };
 }
 
 /** The traced runs a report needs, in the order their figures go into it. */

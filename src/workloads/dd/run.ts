@@ -12,6 +12,7 @@ import { RUN_MAX_EVENTS, runProgram, UserProcess } from '../runtime.js';
 import { FREEBSD_LAYOUT, freebsdDd, freebsdDdImage } from './freebsd.js';
 import { GNU_DD_PATH, GNU_LAYOUT, gnuDd, gnuLocale, installGnuDd, type GnuDdOptions } from './gnu.js';
 import type { DdOperands } from './operands.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 
 export interface RunSpec {
   profile: Profile;
@@ -27,6 +28,8 @@ export interface RunSpec {
   recordUsage?: boolean;
   /** GNU dd only: the run's LANG (C.UTF-8 loads the locale files at start-up; default: the profile's, see profileLocale). */
   locale?: 'C.UTF-8' | 'C';
+  /** Data files on the machine besides the profile's (--file). */
+  files?: readonly FileDecl[];
 }
 
 export interface DdRun {
@@ -61,6 +64,7 @@ export function runDd(op: DdOperands, spec: RunSpec): DdRun {
     coldCaches: spec.coldCaches ?? false,
     traceEvents: spec.traceEvents ?? 0,
     exact: spec.exact ?? false,
+    files: spec.files ?? [],
   });
   k.dtrace.recordUsage = spec.recordUsage ?? false;
   // GNU dd (and glibc) on a Linux profile, FreeBSD dd (and jemalloc) on a FreeBSD one.

@@ -9,7 +9,7 @@
 // returns and right before the second is called: the interval the benchmark times.
 
 import type { ExecImage, Kernel } from '../../kernel/kernel.js';
-import { Errno } from '../../kernel/vfs.js';
+import { ERRNO_TEXT, Errno } from '../../kernel/vfs.js';
 import { FREEBSD_LAYOUT } from '../dd/freebsd.js';
 import type { Program, UserProcess } from '../runtime.js';
 import type { IoStaticOptions } from './options.js';
@@ -21,6 +21,15 @@ export const IO_STATIC_BIN_BYTES = 760 * 1024;
 /** sysexits(3) codes the real program exits with. */
 export const EX_NOINPUT = 66;
 export const EX_IOERR = 74;
+
+/**
+ * A failure as io.c reports it, err(3) with a "FAIL: " prefix: `io-static: FAIL:
+ * <what>: <strerror>` on standard error (errx(3), without the error, where no
+ * system call failed), then exit with a sysexits(3) code.
+ */
+export function* ioFail(u: UserProcess, status: number, what: string, e?: Errno): Program {
+  return yield* u.err(status, `FAIL: ${what}${e ? `: ${ERRNO_TEXT[e.errno]}` : ''}`);
+}
 
 const CHUNK = 2 * 1024 * 1024; // jemalloc 4's chunk size
 /** Pages at the start of jemalloc's first chunk used by its own metadata (arena, chunk map): touched at init. */
@@ -100,7 +109,7 @@ export function* freebsdIoStatic(u: UserProcess, o: IoStaticOptions, probe: Loop
   // ---- main(): getopt, then open the target ------------------------------------------
   const flags = o.mode === 'read' ? 'r' : 'w';
   const fd = yield* u.trySys('openat', { path: o.path, pathVa: s, flags, create: o.mode === 'create' ? 1 : 0, trunc: o.mode === 'create' ? 1 : 0 });
-  if (fd instanceof Errno) return yield* u.err(EX_NOINPUT, `${o.path}: ${fd.message.split(': ').pop()}`);
+  if (fd instanceof Errno) return yield* ioFail(u, EX_NOINPUT, o.path, fd);
 
   // ---- buf = calloc(1, buffersize): jemalloc initialises on this first allocation ---
   yield* u.trySys('readlink', { path: '/etc/malloc.conf', pathVa: s, bufVa: s, len: 256 });
@@ -126,13 +135,14 @@ export function* freebsdIoStatic(u: UserProcess, o: IoStaticOptions, probe: Loop
   yield* u.repeat(blocks, function* () {
     const n = yield* u.trySys(op, { fd, bufVa: buf, len: o.bufferBytes });
     if (n === o.bufferBytes) return;
-    yield* u.err(EX_IOERR, n instanceof Errno ? `${op}: ${n.message.split(': ').pop()}` : `partial ${op}`);
+    if (n instanceof Errno) yield* ioFail(u, EX_IOERR, op, n);
+    else yield* ioFail(u, EX_IOERR, `partial ${op}`);
     return false;
   });
   if (u.exitStatus !== null) return;
   if (o.fsync) {
     const r = yield* u.trySys('fsync', { fd });
-    if (r instanceof Errno) return yield* u.err(EX_IOERR, `fsync: ${r.message.split(': ').pop()}`);
+    if (r instanceof Errno) return yield* ioFail(u, EX_IOERR, 'fsync', r);
   }
   probe.end = markLoop(u);
   yield* u.sys('clock_gettime', { tpVa: s });

@@ -15,7 +15,7 @@
 import type { ExecImage } from '../../kernel/kernel.js';
 import { Errno } from '../../kernel/vfs.js';
 import type { Program, UserProcess } from '../runtime.js';
-import { EX_IOERR, EX_NOINPUT, IO_STATIC_BIN, ioStaticOutput, markLoop, type LoopProbe } from './freebsd.js';
+import { EX_IOERR, EX_NOINPUT, IO_STATIC_BIN, ioFail, ioStaticOutput, markLoop, type LoopProbe } from './freebsd.js';
 import type { IoStaticOptions } from './options.js';
 
 const PAGE = 4096;
@@ -58,7 +58,7 @@ export function* linuxIoStatic(u: UserProcess, o: IoStaticOptions, probe: LoopPr
 
   // ---- main(): open the target ----------------------------------------------------------
   const fd = yield* u.trySys('openat', { path: o.path, pathVa: s, flags: o.mode === 'read' ? 'r' : 'w', create: o.mode === 'create' ? 1 : 0, trunc: o.mode === 'create' ? 1 : 0 });
-  if (fd instanceof Errno) return yield* fail(u, EX_NOINPUT, `${o.path}: ${fd.message.split(': ').pop()}`);
+  if (fd instanceof Errno) return yield* ioFail(u, EX_NOINPUT, o.path, fd);
 
   // ---- buf = calloc(1, buffersize): the first malloc seeds the tcache key and grows the heap --
   yield* u.sys('getrandom', { bufVa: TEXT + 0xaa000, len: 8, flags: 1 });
@@ -84,7 +84,8 @@ export function* linuxIoStatic(u: UserProcess, o: IoStaticOptions, probe: LoopPr
   yield* u.repeat(blocks, function* () {
     const n = yield* u.trySys(op, { fd, bufVa: buf, len: o.bufferBytes });
     if (n === o.bufferBytes) return;
-    yield* fail(u, EX_IOERR, n instanceof Errno ? `${op}: ${n.message.split(': ').pop()}` : `partial ${op}`);
+    if (n instanceof Errno) yield* ioFail(u, EX_IOERR, op, n);
+    else yield* ioFail(u, EX_IOERR, `partial ${op}`);
     return false;
   });
   if (u.exitStatus !== null) return;
@@ -100,12 +101,4 @@ export function* linuxIoStatic(u: UserProcess, o: IoStaticOptions, probe: LoopPr
     yield* u.sys('write', { fd: 1, bufVa: s, len: lines.join('\n').length + 1 });
   }
   yield* u.sys('exit_group', { status: 0 });
-}
-
-/** err(3)/errx(3): the message on stderr and exit_group. */
-function* fail(u: UserProcess, status: number, message: string): Program {
-  const line = `io-static: ${message}`;
-  u.stderr.push(line);
-  yield* u.trySys('write', { fd: 2, bufVa: u.stackScratch, len: line.length + 1 });
-  yield* u.sys('exit_group', { status });
 }

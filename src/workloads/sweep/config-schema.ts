@@ -8,8 +8,11 @@
 // .describe() and, if it has one, .default()), read from its output in the transform
 // at the end. A workload parameter is declared in its workload's table instead.
 
+import { CliError } from '../../errors.js';
 import { FEATURE_NAMES, isFeature, type Feature } from '../../kernel/features.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 import { anyOf, anything, Default, describe, flag, list, number, oneOf, Section, section, text, type Fail, type Out, type Schema } from '../../schema.js';
+import { parseFileDecl } from '../files.js';
 import { RUN_MAX_EVENTS } from '../runtime.js';
 import { PARAM_KINDS, WORKLOAD_NAMES, workloadDef, type ParamValue, type WorkloadName } from './workloads.js';
 
@@ -40,6 +43,8 @@ export interface SweepConfig {
   enable: Feature[];
   disable: Feature[];
   maxEvents: number;
+  /** Data files on the machine besides the profile's ("files": ["PATH:SIZE", ...]). */
+  files: FileDecl[];
   outputs: { dir: string; csv: boolean; json: boolean; plot: PlotSpec | null };
   /** Where each fixed value came from. */
   fixedPaths: Record<string, string>;
@@ -61,6 +66,16 @@ const hooks = anyOf(
   'a list of hooks',
   `a comma-separated string or an array of ${FEATURE_NAMES.join(', ')}`,
 ).transform((words) => [...new Set(words)].sort().join(','));
+
+/** A data file as --file takes it, "PATH:SIZE". */
+const dataFile = text('"PATH:SIZE", such as "/data/iofile:16m"').transform((t, fail): FileDecl => {
+  try {
+    return parseFileDecl('', t);
+  } catch (e) {
+    if (e instanceof CliError) return fail([], e.problem, e.expected ?? '"PATH:SIZE"');
+    throw e;
+  }
+});
 
 /** The kinds of parameter: a workload's, and the run's own (hooks, a profile name). */
 const KINDS = { ...PARAM_KINDS, hooks, profile: text(PROFILE_NAME) };
@@ -154,6 +169,10 @@ export function configSchema(workload: WorkloadName, sweepOrder: readonly string
       disable: hooks.optional().describe("hooks off, on top of the profile's kernel options"),
       cold_cache: flag().optional().describe('start every run with cold caches (it may also be fixed or swept)'),
       max_events: number({ integer: true, min: 1 }).default(RUN_MAX_EVENTS).describe('most simulated events per point, as --max-events'),
+      files: list(dataFile, 'a list of "PATH:SIZE" strings')
+        .refine((fs, fail) => fs.forEach((f, i) => fs.findIndex((g) => g.path === f.path) < i && fail([i], `${f.path} is declared twice`, 'each path once')))
+        .default([])
+        .describe("data files on every point's machine, as --file (a path the profile has takes this size)"),
       outputs: outputsSection.default(() => ({ csv: true, json: true })).describe('what to write, and where'),
       $schema: anything().optional(),
       comment: anything().optional(),
@@ -199,6 +218,7 @@ export function configSchema(workload: WorkloadName, sweepOrder: readonly string
         enable: features(c.enable),
         disable: features(c.disable),
         maxEvents: c.max_events,
+        files: c.files,
         outputs: { dir: c.outputs.dir ?? `sweep-results/${name}`, csv: c.outputs.csv, json: c.outputs.json, plot },
       };
     });

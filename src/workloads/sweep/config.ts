@@ -18,6 +18,7 @@
 //     "enable": ["audit"], "disable": [],       hooks on and off, on top of the profile's kernel options
 //     "cold_cache": false,
 //     "max_events": 50000000,                   per point, as --max-events
+//     "files": ["/data/big:64m"],               data files besides the profile's, as --file
 //     "outputs": {"dir": "results", "csv": true, "json": true,
 //                 "plot": {"x": "buffer", "y": "bandwidth_kib_s", "series": ["path"], "log_y": "auto",
 //                          "svg": true, "png": true}}
@@ -32,6 +33,7 @@ import { profileHash, type Profile } from '../../costmodel/profile.js';
 import { loadProfileFor } from '../host-profile.js';
 import { CliError, ValidationError } from '../../errors.js';
 import type { Feature } from '../../kernel/features.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 import { checkFeatures, FeatureError, profileFeatures } from '../../kernel/hooks.js';
 import { anything, oneOf, record, validate } from '../../schema.js';
 import { configSchema, type SweepConfig } from './config-schema.js';
@@ -55,6 +57,8 @@ export interface SweepPoint {
   seed: string;
   repeat: number;
   maxEvents: number;
+  /** Data files besides the profile's. */
+  files: FileDecl[];
 }
 
 /** Validate a parsed config document. `origin` names the file (for the default name). */
@@ -138,7 +142,8 @@ export function expandPoints(config: SweepConfig, profiles: Map<string, { profil
     for (const seed of config.seeds) {
       for (let repeat = 0; repeat < config.repeats; repeat++) {
         const runSeed = repeat === 0 ? seed : `${seed}/r${repeat}`;
-        const identity = { workload: config.workload, profile: profileName, profileHash: prof.hash, params, features: [...features].sort(), coldCache, seed: runSeed, maxEvents: config.maxEvents, version };
+        // Declared files join the identity only when there are some, so a config without them keeps its points' keys.
+        const identity = { workload: config.workload, profile: profileName, profileHash: prof.hash, params, features: [...features].sort(), coldCache, seed: runSeed, maxEvents: config.maxEvents, version, ...(config.files.length > 0 ? { files: config.files } : {}) };
         points.push({
           index: points.length,
           key: createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 16),
@@ -151,6 +156,7 @@ export function expandPoints(config: SweepConfig, profiles: Map<string, { profil
           seed: runSeed,
           repeat,
           maxEvents: config.maxEvents,
+          files: config.files,
         });
       }
     }

@@ -13,7 +13,7 @@ export type Row = Record<string, string | number | boolean>;
 export function runPoint(point: SweepPoint, profile: Profile, exact = false): Outputs {
   const def = workloadDef(point.workload);
   const options = def.options(point.params, {});
-  return def.run(options, { profile, seed: point.seed, features: new Set(point.features), coldCache: point.coldCache, maxEvents: point.maxEvents, exact });
+  return def.run(options, { profile, seed: point.seed, features: new Set(point.features), coldCache: point.coldCache, maxEvents: point.maxEvents, files: point.files, exact });
 }
 
 /** The result row of a point: its identity and inputs, then every output figure. */

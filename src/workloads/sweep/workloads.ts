@@ -13,6 +13,7 @@ import { ddEventEstimate, parseOperands, type DdOperands } from '../dd/operands.
 import { runDd } from '../dd/run.js';
 import { ioStaticEventEstimate, runIoStatic } from '../io-static.js';
 import { parseIoStatic, type IoStaticOptions } from '../iostatic/options.js';
+import type { FileDecl } from '../../kernel/vfs.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -54,6 +55,8 @@ export interface RunContext {
   maxEvents: number;
   /** Simulate every loop iteration (no fast-forward): the same figures, more slowly. */
   exact: boolean;
+  /** Data files besides the profile's. */
+  files: readonly FileDecl[];
 }
 
 export type Outputs = Record<string, number | string>;
@@ -129,7 +132,7 @@ const ioStatic: WorkloadDef<IoStaticOptions> = {
   },
   events: (o, pageBytes) => ioStaticEventEstimate(o, pageBytes),
   run(o, ctx) {
-    const r = runIoStatic({ ...o, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: ctx.maxEvents, exact: ctx.exact }).report;
+    const r = runIoStatic({ ...o, quiet: true }, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, coldCache: ctx.coldCache, maxEvents: ctx.maxEvents, files: ctx.files, exact: ctx.exact }).report;
     return {
       bandwidth_kib_s: r.bandwidth_kib_s,
       time_ns: r.time_ns,
@@ -183,7 +186,7 @@ const dd: WorkloadDef<DdOperands> = {
   },
   events: (o) => ddEventEstimate(o),
   run(o, ctx) {
-    const r = runDd(o, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: ctx.maxEvents, exact: ctx.exact });
+    const r = runDd(o, { profile: ctx.profile, seed: ctx.seed, features: ctx.features, scripts: [], coldCaches: ctx.coldCache, maxEvents: ctx.maxEvents, files: ctx.files, exact: ctx.exact });
     return {
       elapsed_s: r.time.elapsed_s,
       user_s: r.time.user_s,

@@ -11,6 +11,7 @@ import type { CacheProbe } from '../../../host/cache-probe.js';
 import { profileNameFor } from '../../../costmodel/fingerprint.js';
 import type { HostFacts } from '../../../host/facts.js';
 import { fingerprintOf } from '../../../host/fingerprint.js';
+import { LAB_FILES } from '../../files.js';
 import { assumed, cacheGeometry, measured } from './geometry.js';
 
 /** A host profile as written to its file: the profile and the command that made it. */
@@ -157,6 +158,7 @@ export function hostBaseProfile(facts: HostFacts, date = new Date(), name = prof
       background_lock_ops_per_tick: assumed(5, 'count', 'not measured; the other CPU is mostly idle'),
     },
     costs,
+    files: LAB_FILES.map((f) => ({ ...f })),
     limitations,
     generated_by: 'l41sim calibrate host',
   };

@@ -27,6 +27,8 @@ const TYPICAL_SIZES: Record<number, number> = { 1: 32 * 1024, 2: 512 * 1024, 3: 
 const TOLERANCE = 1.3;
 /** A plateau this slow (ns) is memory: no current cache level takes this long. */
 const MEMORY_NS = 25;
+/** A reported size above this, with no associativity and nothing to measure it, is not believed (one guest's cpuid said 508 MiB). */
+const UNBELIEVED_BYTES = 256 * 1024 * 1024;
 /** A reported size within this factor of the probe's knee is taken as confirmed. */
 const AGREE = 1.5;
 
@@ -138,6 +140,8 @@ export function cacheGeometry(reported: readonly CacheInfo[] | null, source: str
     if (p?.capacity != null && (!r || r.size_bytes > AGREE * p.capacity || r.size_bytes * AGREE < p.capacity)) {
       const bytes = modelSize(p.capacity, ways, line);
       size = measured(bytes, 'bytes', `${probeFrom}: latency steps up at ${sizeLabel(p.capacity)}`, r ? `${from} reports ${sizeLabel(r.size_bytes)}; one core sees ${sizeLabel(p.capacity)} (a shared or virtualised cache), modelled as ${sizeLabel(bytes)}` : `modelled as ${sizeLabel(bytes)}`);
+    } else if (r && !p && r.ways === null && r.size_bytes > UNBELIEVED_BYTES) {
+      size = assumed(TYPICAL_SIZES[level]!, 'bytes', `${from} reports ${sizeLabel(r.size_bytes)} with no associativity (a hypervisor's made-up cpuid leaf) and no cache probe measured it: a typical x86-64 size`);
     } else if (r) {
       const bytes = modelSize(r.size_bytes, ways, line);
       const agrees = p?.capacity != null ? `; the cache probe's latency steps up at ${sizeLabel(p.capacity)}` : '';

@@ -152,7 +152,13 @@ export function hostProblem(input: HostProblemInput): FitProblem<HostChoice, Hos
   };
 }
 
-/** A row's time at `values`: the meter's counts times each cost (fitted ones at `values`), plus Node's binding. */
+/**
+ * Costs the fitted profile sets equal to a fitted one: the measurements stream writes
+ * only (clear_user), so memory's read stream is given the write stream's cost (./fit.ts).
+ */
+const TIED: Record<string, string> = { 'mem.stream_read': 'mem.stream_write' };
+
+/** A row's time at `values`: the meter's counts times each cost (fitted ones, and those tied to them, at `values`), plus Node's binding. */
 function rowModel(usage: Float64Array, binding: number, values: Readonly<Record<string, number>>, book: CostBook, doc: HostProfileDoc, terms: readonly string[]): RowModel {
   const out: Record<string, number> = {};
   let ns = binding * (values[NODE_FS_BINDING] ?? BINDING_START_NS);
@@ -160,10 +166,11 @@ function rowModel(usage: Float64Array, binding: number, values: Readonly<Record<
   for (let i = 0; i < book.size; i++) {
     const n = usage[i]!;
     if (n === 0) continue;
-    const name = book.names[i]!;
+    const own = book.names[i]!;
+    const name = TIED[own] !== undefined && terms.includes(TIED[own]) ? TIED[own] : own;
     if (terms.includes(name)) {
       const nsPer = psPerUnit(doc, termParam(doc, name)) / 1000;
-      out[name] = n * nsPer;
+      out[name] = (out[name] ?? 0) + n * nsPer;
       ns += n * nsPer * values[name]!;
     } else ns += (n * book.psPer[i]!) / 1000;
   }

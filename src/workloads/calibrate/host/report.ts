@@ -29,7 +29,7 @@ export function formatFitReport(r: HostFitReport, roles: string[]): string {
   if (r.node_fs_binding_ns !== null) intro.push(`Node's fs binding (node_fs_binding, a cost of the measurements, not in the profile): ${sig4(r.node_fs_binding_ns)} ns per call.`);
   if (r.effectiveLlc) intro.push(`Last-level cache: modelled as ${sizeLabel(r.effectiveLlc.bytes)}, chosen from the fit rows (${r.effectiveLlc.evidence}).`);
   if (r.startupPages) intro.push(`Start-up pages: ${r.startupPages.pages}, chosen so that dd count=0 takes the ${r.startupPages.measured_faults} faults measured (chosen again in every fold).`);
-  let text = formatCalibration(r.calibration, { command: r.command, date: new Date(r.date), roles, intro, checks: fitChecks(r), misses: {} });
+  let text = formatCalibration(r.calibration.name, [r.calibration], { command: r.command, date: new Date(r.date), roles, intro, checks: fitChecks(r), misses: {} });
   if (r.warnings.length > 0) text += ['', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`), ''].join('\n');
   if (r.notes.length > 0) text += ['', '## Notes', '', ...r.notes.map((w) => `- ${w}`), ''].join('\n');
   return text;
