@@ -45,6 +45,12 @@ export interface OnCpuThread {
   readonly ticks: TickCounts;
 }
 
+/** Hears each stream of lines a CPU makes (Cpu.streams), before and after it, with the lines each level served. */
+export interface StreamObserver {
+  begin(cpu: Cpu, addr: number, bytes: number, kind: AccessKind): void;
+  end(cpu: Cpu, served: Float64Array): void;
+}
+
 /** A function to run in interrupt context at a time of a CPU's choosing (callout(9)). */
 export type CalloutFn = (cpu: Cpu) => void;
 
@@ -75,7 +81,7 @@ export class Cpu {
     // The cursor and the hand-overs are fast-forward's own to check and advance; the
     // TLB and the caches are checked by their journals; the rest are the book's and
     // the meter's arrays (held here for speed), the clock handler, and scratch.
-    skip: ['t', 'committed', 'flushes', 'journal', 'tlb', 'caches', 'book', 'clocks', 'psPer', 'counts', 'levelLatency', 'served'],
+    skip: ['t', 'committed', 'flushes', 'journal', 'streams', 'tlb', 'caches', 'book', 'clocks', 'psPer', 'counts', 'levelLatency', 'served'],
     outputs: ['idlePs'],
   };
   /** Current time on this CPU, in ps (fractional; rounded only when handed to the engine). */
@@ -85,6 +91,8 @@ export class Cpu {
   flushes = 0;
   /** While fast-forward checks an iteration: every amount the cursor advanced by, in order. */
   journal: number[] | null = null;
+  /** While fast-forward checks an iteration: told of every stream of lines (./steady/stride.ts watches the moving ones). */
+  streams: StreamObserver | null = null;
   mode: Mode = Mode.User;
   /** Modelled kernel call stack, outermost first. */
   readonly stack: string[] = [];
@@ -238,9 +246,11 @@ export class Cpu {
   private streamLines(addr: number, bytes: number, kind: AccessKind): void {
     const served = this.served;
     served.fill(0);
+    this.streams?.begin(this, addr, bytes, kind);
     this.caches.accessRange(this.id, addr, bytes, kind, served);
     const terms = kind === AccessKind.Read ? this.book.levelStreamRead : this.book.levelStreamWrite;
     for (let k = 0; k < served.length; k++) if (served[k]! > 0) this.charge(terms[k]!, served[k]);
+    this.streams?.end(this, served);
   }
 
   /** Copy `bytes` from src to dst through the caches. */

@@ -19,9 +19,9 @@ import { CostBook, Usage } from './meter.js';
 import { STEP_TABLES } from './hooks.js';
 import { Proc, TDF_ASTPENDING, TDF_NEEDSIGCHK, TDF_NEEDSUSPCHK, Thread, type Ucred } from './proc.js';
 import { StepLedger } from './steps.js';
-import { STEADY, type FastForwardStats, type SteadyDecl } from './steady/declare.js';
+import { STEADY, type FastForwardStats, type SteadyDecl, type StrideDeclarations } from './steady/declare.js';
 import type { SyscallArgs } from './syscall-args.js';
-import { Errno, FileSystem, type FileDecl, type Vnode } from './vfs.js';
+import { Errno, FileSystem, type FileDecl, type OpenFile, type Vnode } from './vfs.js';
 import { PhysMem } from './vm/physmem.js';
 import { VmObject } from './vm/object.js';
 import { VmSpace } from './vm/vmspace.js';
@@ -95,7 +95,7 @@ export class Kernel implements ClockHandler, Dispatcher {
     // Constants of the run (the images are registered before the program starts); the
     // caches, which fast-forward checks by their journals; the engine's side of the
     // CPUs, which it checks by the engine's events; and fast-forward's own record.
-    skip: ['profile', 'options', 'book', 'caches', 'cpuProcesses', 'engine', 'termIds', 'term', 'bgLockOpsPerTick', 'fastForward', 'images'],
+    skip: ['profile', 'options', 'book', 'caches', 'cpuProcesses', 'engine', 'termIds', 'term', 'bgLockOpsPerTick', 'fastForward', 'strides', 'images'],
     outputs: ['lockOps', 'backgroundLockOps'],
   };
   readonly book: CostBook;
@@ -126,6 +126,8 @@ export class Kernel implements ClockHandler, Dispatcher {
   /** Each CPU's engine process, and the engine, once startCpus() has run. */
   private cpuProcesses: CpuProcess[] = [];
   engine: Simulation | null = null;
+  /** While fast-forward checks a loop iteration: where the read and write paths declare the file streams that move (steady/stride.ts). */
+  strides: StrideDeclarations | null = null;
   /** What steady-state fast-forward did in this run (steady/fast-forward.ts). */
   readonly fastForward: FastForwardStats = { checks: 0, jumps: 0, skipped: 0 };
   /** Threads ready to run, per CPU, in the order they became runnable. */
@@ -330,6 +332,20 @@ export class Kernel implements ClockHandler, Dispatcher {
   }
 
   // ---- User memory -------------------------------------------------------------
+
+  /**
+   * A read or write of `len` bytes of a regular file at its offset `start`, whose data
+   * the copy streams at physical `addr`: declared to fast-forward while it checks a
+   * loop iteration (steady/stride.ts). The call does the same for any offset in the
+   * same page with the whole transfer inside the page and inside the file (`size`
+   * bytes); a transfer that is not is not declared, and such a loop is simulated in full.
+   */
+  declareFileStride(file: OpenFile, start: number, len: number, addr: number, kind: AccessKind.Read | AccessKind.Write, size: number): void {
+    if (this.strides === null) return;
+    const lo = Math.floor(start / this.pageBytes) * this.pageBytes;
+    const hi = Math.min(lo + this.pageBytes, size) - len;
+    if (start <= hi) this.strides.declare({ file, start, lo, hi, addr, bytes: len, kind });
+  }
 
   /** Physical address of a user virtual address, faulting the page in if needed. */
   private resolve(td: Thread, va: number, write: boolean, inKernel: boolean): number {

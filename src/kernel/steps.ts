@@ -157,6 +157,11 @@ export class StepLedger {
     }
   }
 
+  /** The open spans' totals, outermost first, each with its top-level step running now: where time spent now will be added. */
+  openTotals(): { totals: SpanTotals; step: string | undefined }[] {
+    return this.open_.map((s) => ({ totals: s.totals, step: s.step }));
+  }
+
   /** True inside a span but outside any of its top-level steps: time spent now would be in no step. */
   get betweenSteps(): boolean {
     const span = this.open_[this.open_.length - 1];

@@ -403,6 +403,7 @@ export class LinuxFiles implements TaskWorkRunner {
       const inPage = Math.min(n - done, k.pageBytes - (off % k.pageBytes));
       const frame = this.k.filePage(vp, Math.floor(off / k.pageBytes));
       td.cpu.load(vp.object.addr + VM_OBJECT.rtree); // filemap_get_read_batch: the mapping's xarray (i_pages)
+      if (inPage === len && pos === file.offset) k.declareFileStride(file, off, len, k.phys.addr(frame) + (off % k.pageBytes), AccessKind.Read, vp.size);
       k.copyout(td, buf + done, k.phys.addr(frame) + (off % k.pageBytes), inPage);
       done += inPage;
     }
@@ -447,6 +448,7 @@ export class LinuxFiles implements TaskWorkRunner {
       const off = file.offset + done;
       const inPage = Math.min(len - done, k.pageBytes - (off % k.pageBytes));
       const frame = this.k.filePage(vp, Math.floor(off / k.pageBytes));
+      if (inPage === len) k.declareFileStride(file, off, len, k.phys.addr(frame) + (off % k.pageBytes), AccessKind.Write, vp.size);
       k.copyin(td, k.phys.addr(frame) + (off % k.pageBytes), buf + done, inPage);
       k.charge(td, 'call'); // folio_mark_dirty
       done += inPage;

@@ -52,6 +52,12 @@ export class Level {
   /** Monotonic use counter for the LRU stamps; renumbered when it reaches stampLimit. */
   clock = 0;
   readonly stampLimit: number;
+  /**
+   * While fast-forward checks a loop whose data addresses move (../steady/stride.ts),
+   * every access to this level, in order: its set (instance * sets + set), its line
+   * and the stamp it left, three numbers each; null otherwise.
+   */
+  log: number[] | null = null;
   /** The journal's generation while it is on (0: off), and the generation in which each set (instance * sets + set) was last saved. */
   journaling = 0;
   private readonly savedIn: Int32Array;

@@ -196,6 +196,7 @@ export class CacheHierarchy {
     if (L.clock >= L.stampLimit) L.renumber();
     L.stats[cpu * NSTAT + HIT]!++;
     L.stamps[i] = ++L.clock;
+    if (L.log !== null) L.log.push(row, line, L.clock);
     if (write) {
       L.dirty[i] = 1;
       if (this.cpus > 1) this.invalidateOthers(cpu, line);
@@ -341,6 +342,60 @@ export class CacheHierarchy {
     this.memNonTemporal += times * delta[i++]!;
   }
 
+  // ---- the first level, for fast-forward of loops whose data addresses move (../steady/stride.ts) ----
+
+  /** Start logging the first level's accesses (Level.log); stopFirstLevelLog() ends it and returns the log. */
+  startFirstLevelLog(): void {
+    this.levels[0]!.log = [];
+  }
+
+  stopFirstLevelLog(): number[] {
+    const log = this.levels[0]!.log ?? [];
+    this.levels[0]!.log = null;
+    return log;
+  }
+
+  /** The first level's LRU clock: the stamp its latest access left (renumbering restarts it, which stamp order survives). */
+  get firstLevelClock(): number {
+    return this.levels[0]!.clock;
+  }
+
+  set firstLevelClock(value: number) {
+    this.levels[0]!.clock = value;
+  }
+
+  /** The largest clock value the first level reaches before it renumbers its stamps. */
+  get firstLevelStampLimit(): number {
+    return this.levels[0]!.stampLimit;
+  }
+
+  /** The first level's set (instance * sets + set) where `cpu` would hold `line`. */
+  firstLevelRow(cpu: number, line: number): number {
+    const L = this.levels[0]!;
+    return (L.shared ? 0 : cpu) * L.sets + L.setOf(line);
+  }
+
+  /** Give `line`, in `cpu`'s first level, the LRU stamp `stamp`; false if it is not there. */
+  restamp(cpu: number, line: number, stamp: number): boolean {
+    const L = this.levels[0]!;
+    const i = L.find(L.shared ? 0 : cpu, line);
+    if (i < 0) return false;
+    L.stamps[i] = stamp;
+    return true;
+  }
+
+  /** What an access of `line` by `cpu` would take from its first level: -2 nothing (a hit), -1 an empty way, else the line it would evict. */
+  firstLevelVictim(cpu: number, line: number): number {
+    const L = this.levels[0]!;
+    const base = this.firstLevelRow(cpu, line) * L.ways;
+    let v = base;
+    for (let i = base; i < base + L.ways; i++) {
+      if (L.tags[i] === line) return -2;
+      if (L.stamps[i]! < L.stamps[v]!) v = i;
+    }
+    return L.tags[v] === EMPTY ? -1 : L.tags[v]!;
+  }
+
   // ---- internals ------------------------------------------------------------------
 
   private level(level: number): Level {
@@ -408,6 +463,7 @@ export class CacheHierarchy {
         if (i < end) {
           L.stats[so + HIT]!++;
           stamps[i] = ++L.clock;
+          if (L.log !== null) L.log.push(row, line, L.clock);
           if (k === 0) l1slot = i;
           if (inner !== undefined) inner.outer[innerSlot] = i;
           break;
@@ -442,6 +498,7 @@ export class CacheHierarchy {
         }
         tags[v] = line;
         stamps[v] = ++L.clock;
+        if (L.log !== null) L.log.push(row, line, L.clock);
         L.dirty[v] = 0;
         // L.outer[v] stays stale until the next level resolves: hints are verified before use
         if (k === 0) l1slot = v;

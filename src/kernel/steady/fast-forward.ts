@@ -47,15 +47,28 @@
 // Fast-forward stops short of any binade boundary these rules need (the crossing
 // iteration is simulated in full) and refuses an iteration with a tie.
 //
-// What it does not cover: iterations whose data addresses move (a read of a regular
-// file advances the offset), iterations that take a DTrace timestamp (self->start
-// differs each time), a timeline still being recorded (--trace-out), anything that
-// holds a WeakMap: those loops are simulated in full. --exact turns it off.
+// Which loops fast-forward. Those whose iterations repeat exactly: dd with bs= between
+// devices (the lecture's /dev/zero to /dev/null), io-static on /dev/zero or /dev/null,
+// any loop of calls on nothing that moves (a getppid loop), with any hooks on and with
+// D scripts whose aggregations only count (lockstat, dtmalloc, profile-N, which fires
+// on ticks). And, through ./stride.ts, those that read or write a regular file at its
+// offset (io-static on a cached file, dd from or to one): within each page of the file
+// the reads move on but are otherwise the same. Which do not, and are simulated in
+// full: iterations that take a DTrace timestamp (self->start differs each time: the
+// lecture's syscall-time and traps scripts), dd reblocking (ibs != obs: each read lands
+// after what the last one left), a file read or write that straddles a page or
+// extends the file, the first-touch fault loop of a fresh buffer (each fault maps a
+// new page), a timeline still being recorded (--trace-out), a check that meets a
+// WeakMap, and the fast-path measurement, which times each call on its own. The
+// iterations between two checks, a tick and the check after it, are simulated in
+// full too. --exact turns fast-forward off.
 
 import type { Simulation } from '../../events/simulation.js';
 import type { Cpu } from '../cpu.js';
 import type { Kernel } from '../kernel.js';
+import { binade, exactSteps, isTie } from './exact.js';
 import { Snapshotter, sameState, setOutput, type Snapshot } from './snapshot.js';
+import { StrideRecorder, advanceStrides, streamsExplain } from './stride.js';
 
 /** Iterations between checks of a loop that is not steady grow to at most this. */
 const MAX_BACKOFF = 64;
@@ -67,6 +80,9 @@ interface Start {
   events: number;
   caches: Float64Array;
   tlbs: number[];
+  /** The first level's LRU clock, and the recorder of the streams that move (./stride.ts). */
+  clock: number;
+  strides: StrideRecorder;
 }
 
 export class FastForward {
@@ -107,9 +123,14 @@ export class FastForward {
       return;
     }
     const cpu = this.cpu;
-    this.start = { snap, t: cpu.t, flushes: cpu.flushes, events: this.sim.eventCount, caches: this.k.caches.counters(), tlbs: this.tlbCounters() };
-    this.k.caches.startJournal();
+    const caches = this.k.caches;
+    const strides = new StrideRecorder(this.k);
+    this.start = { snap, t: cpu.t, flushes: cpu.flushes, events: this.sim.eventCount, caches: caches.counters(), tlbs: this.tlbCounters(), clock: caches.firstLevelClock, strides };
+    caches.startJournal();
+    caches.startFirstLevelLog();
     cpu.journal = [];
+    cpu.streams = strides;
+    this.k.strides = strides;
   }
 
   /**
@@ -124,10 +145,17 @@ export class FastForward {
     const cpu = this.cpu;
     const costs = cpu.journal!;
     cpu.journal = null;
+    cpu.streams = null;
+    this.k.strides = null;
     const cachesSame = this.k.caches.stopJournal();
+    const log = this.k.caches.stopFirstLevelLog();
     const stats = this.k.fastForward;
     stats.checks++;
-    const k = cachesSame ? this.jumpLength(start, costs, remaining) : 0;
+    let k = 0;
+    if (remaining > 0 && this.quiet(start)) {
+      if (start.strides.decls.length > 0) k = this.strideJump(start, costs, log, remaining);
+      else if (cachesSame) k = this.jumpLength(start, costs, remaining);
+    }
     if (k === 0) {
       this.wait = this.backoff;
       this.backoff = Math.min(MAX_BACKOFF, Math.max(1, 2 * this.backoff));
@@ -141,16 +169,36 @@ export class FastForward {
     return k;
   }
 
+  /** 3. Nothing but this CPU's own hand-overs ran on the engine; 2. (in part) no TLB missed or was invalidated. */
+  private quiet(start: Start): boolean {
+    if (this.sim.eventCount - start.events !== this.cpu.flushes - start.flushes) return false;
+    const tlbs = this.tlbCounters();
+    for (let c = 0; c < this.k.cpus.length; c++) if (tlbs[3 * c + 1] !== start.tlbs[3 * c + 1] || tlbs[3 * c + 2] !== start.tlbs[3 * c + 2]) return false;
+    return true;
+  }
+
+  /** A loop whose file offset moves (./stride.ts): the state must be the same once the declared offsets are set back. */
+  private strideJump(start: Start, costs: number[], log: number[], remaining: number): number {
+    const strides = start.strides;
+    const moved = strides.decls.map((d) => d.file.offset);
+    const hits = streamsExplain(this.k, strides, moved, start.caches);
+    if (hits === null) return 0;
+    for (const d of strides.decls) d.file.offset = d.start;
+    const after = this.snapshots.take();
+    strides.decls.forEach((d, i) => (d.file.offset = moved[i]!));
+    if (typeof after === 'string' || !sameState(start.snap, after)) return 0;
+    const tlbHits = (t: number[]) => this.k.cpus.map((_, i) => t[3 * i]!);
+    return advanceStrides(
+      { k: this.k, cpu: this.cpu, before: start.snap, after, moved, hits, t0: start.t, clock0: start.clock, tlbHits0: tlbHits(start.tlbs), tlbHits1: tlbHits(this.tlbCounters()), log, costs, remaining, nextEvent: this.sim.nextPendingTime },
+      strides,
+    );
+  }
+
   /** How many iterations after the checked one are sure to repeat it (0 if it was not steady); advances them. */
   private jumpLength(start: Start, costs: number[], remaining: number): number {
     const cpu = this.cpu;
     const sim = this.sim;
-    if (remaining <= 0) return 0;
-    // 3. Nothing but this CPU's own hand-overs ran on the engine.
-    if (sim.eventCount - start.events !== cpu.flushes - start.flushes) return 0;
-    // 2. No TLB miss or invalidation.
     const tlbs = this.tlbCounters();
-    for (let c = 0; c < this.k.cpus.length; c++) if (tlbs[3 * c + 1] !== start.tlbs[3 * c + 1] || tlbs[3 * c + 2] !== start.tlbs[3 * c + 2]) return 0;
     // 1. The state.
     const after = this.snapshots.take();
     if (typeof after === 'string' || !sameState(start.snap, after)) return 0;
@@ -162,10 +210,7 @@ export class FastForward {
     const e = binade(t0);
     if (!(dt > 0) || binade(t1) !== e) return 0;
     const u = 2 ** (e - 52);
-    for (const c of costs) {
-      const q = c / u;
-      if (q - Math.floor(q) === 0.5) return 0;
-    }
+    if (costs.some((c) => isTie(c, u))) return 0;
     const top = 2 ** (e + 1);
     let k = Math.min(remaining, Math.floor((top - t1) / dt));
     const nextEvent = sim.nextPendingTime;
@@ -207,27 +252,4 @@ export class FastForward {
     for (const c of this.k.cpus) out.push(c.tlb.hits, c.tlb.misses, c.tlb.invalidations);
     return out;
   }
-}
-
-/** e such that 2^e <= x < 2^(e+1), for x > 0. */
-function binade(x: number): number {
-  let e = Math.floor(Math.log2(x));
-  if (2 ** e > x) e--;
-  else if (2 ** (e + 1) <= x) e++;
-  return e;
-}
-
-/**
- * How many more iterations an output that went from v0 to v1 in one can take with
- * every addition exact (the header's rule): it must only grow, and stay below the
- * top of the cursor's binade (`top`) if it is a multiple of the cursor's spacing
- * `u`, else in its own binade.
- */
-function exactSteps(v0: number, v1: number, u: number, top: number): number {
-  const d = v1 - v0;
-  if (!(d > 0) || v0 < 0) return 0;
-  const limit = Number.isInteger(v0 / u) ? top : 2 ** (binade(v0) + 1);
-  let k = Math.floor((limit - v1) / d);
-  while (k > 0 && !(v1 + k * d < limit)) k--;
-  return Math.max(0, k);
 }

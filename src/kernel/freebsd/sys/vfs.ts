@@ -7,6 +7,7 @@ import type { Kernel } from '../../kernel.js';
 import { CNT, KSTACK, VNODE } from '../../machine/layout.js';
 import { CRED_FLAG_CAPMODE, type Thread } from '../../proc.js';
 import { num, str, type SyscallArgs } from '../../syscall-args.js';
+import { AccessKind } from '../../machine/cache.js';
 import { Errno, FileSystem, type OpenFile, type Vnode } from '../../vfs.js';
 import type { VfsOps } from '../../vfsops.js';
 import type { BufferCache } from '../bufcache.js';
@@ -165,6 +166,7 @@ export class VfsSyscalls implements SyscallGroup<Names> {
       const inPage = Math.min(n - done, k.pageBytes - (off % k.pageBytes));
       const frame = this.bufcache.page(td, vp, pindex, false);
       k.lockPair(td, vaddr + VNODE.bo_lock); // getblk: the buffer's lock
+      if (inPage === len) k.declareFileStride(fp, off, len, k.phys.addr(frame) + (off % k.pageBytes), AccessKind.Read, vp.size);
       uiomoveOut(k, td, buf + done, k.phys.addr(frame) + (off % k.pageBytes), inPage, 0);
       done += inPage;
     }
@@ -190,6 +192,7 @@ export class VfsSyscalls implements SyscallGroup<Names> {
       const frame = this.bufcache.page(td, vp, pindex, inPage === k.pageBytes || pindex * k.pageBytes >= vp.size);
       this.bufcache.markDirty(vp, pindex);
       k.lockPair(td, vaddr + VNODE.bo_lock);
+      if (inPage === len) k.declareFileStride(fp, off, len, k.phys.addr(frame) + (off % k.pageBytes), AccessKind.Write, vp.size);
       uiomoveIn(k, td, k.phys.addr(frame) + (off % k.pageBytes), buf + done, inPage);
       done += inPage;
     }
