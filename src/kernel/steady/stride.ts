@@ -115,6 +115,13 @@ export class StrideRecorder implements StreamObserver, StrideDeclarations {
 }
 
 /**
+ * The fewest iterations a window must leave after the check for a jump to be tried:
+ * a check costs two walks of the state, each about as much as a few iterations
+ * (a file read of a quarter page is left to be simulated).
+ */
+const MIN_JUMP = 8;
+
+/**
  * The cheap half of the header's check, made before the state is walked: each
  * declaration moved its offset on (`moved`: the offsets the iteration left) and its
  * streams cover it in order; and the caches' counters moved, outside the streams, by
@@ -126,7 +133,9 @@ export function streamsExplain(k: Kernel, rec: StrideRecorder, moved: number[], 
   const streams = rec.streams;
   if (rec.broken || streams.length === 0) return null;
   for (let i = 0; i < decls.length; i++) {
-    if (!(moved[i]! > decls[i]!.start)) return null;
+    const d = decls[i]!;
+    const step = moved[i]! - d.start;
+    if (!(step > 0) || d.start + MIN_JUMP * step > d.hi) return null;
     let at = 0;
     for (const s of streams) {
       if (s.decl !== i) continue;
@@ -198,19 +207,19 @@ export function advanceStrides(c: StrideCheck, rec: StrideRecorder): number {
   const book = k.book;
   const C = caches.firstLevelClock - c.clock0;
   if (!(C > 0) || c.log.length !== 3 * C) return 0;
-  // The lines the other accesses use, by first-level set, with their last places in the iteration.
-  const inStream = (stamp: number) => rec.streams.some((s) => stamp > s.clock0 && stamp <= s.clock1);
-  const last = new Map<number, { row: number; place: number }>();
-  for (let i = 0; i < c.log.length; i += 3) {
-    const stamp = c.log[i + 2]!;
-    if (!inStream(stamp)) last.set(c.log[i + 1]!, { row: c.log[i]!, place: stamp - c.clock0 });
-  }
+  // The lines the other accesses use, by first-level set, with their last places in the
+  // iteration (the log read backwards: a line's first sighting is its last access).
   const pinned = new Map<number, Pinned[]>();
-  for (const [line, { row, place }] of last) {
+  for (let i = c.log.length - 3; i >= 0; i -= 3) {
+    const stamp = c.log[i + 2]!;
+    if (rec.streams.some((s) => stamp > s.clock0 && stamp <= s.clock1)) continue;
+    const row = c.log[i]!;
+    const line = c.log[i + 1]!;
+    let list = pinned.get(row);
+    if (list === undefined) pinned.set(row, (list = []));
+    if (list.some((p) => p.line === line)) continue;
     if (caches.firstLevelVictim(cpu.id, line) !== -2) return 0; // evicted by the iteration's own stream
-    const list = pinned.get(row) ?? [];
-    list.push({ line, place });
-    pinned.set(row, list);
+    list.push({ line, place: stamp - c.clock0 });
   }
 
   // The cursor: one binade, no ties (of any charge a stream could make: 1..all its lines from one level).
@@ -265,8 +274,12 @@ export function advanceStrides(c: StrideCheck, rec: StrideRecorder): number {
   for (const at of inv.keys()) if (!streamed.has(at)) most = Math.min(most, exactSteps(before.outputs[at]!, after.outputs[at]!, u, top));
   const followed = [...streamed.keys()];
   const value = followed.map((at) => after.outputs[at]!);
-  const bound = followed.map((at) => (inv.get(at) ?? 0) + streamed.get(at)!);
+  const each = followed.map((at) => inv.get(at) ?? 0);
+  const bound = followed.map((at, i) => each[i]! + streamed.get(at)!);
   const limit = followed.map((at) => exactLimit(before.outputs[at]!, u, top));
+  // Where in `value` each stream's costs go: its levels' meter counts, and its time.
+  const countAt = moving.map((m) => m.terms.map((t) => followed.indexOf(countsLeaf(t) ?? -1)));
+  const timeAt = moving.map((m) => m.timeLeaves.map((at) => followed.indexOf(at)));
 
   // Iteration by iteration: the window, the bounds, the streams' misses, then the streams themselves.
   const served = new Float64Array(caches.levelCount + 1);
@@ -279,7 +292,9 @@ export function advanceStrides(c: StrideCheck, rec: StrideRecorder): number {
     const t = cpu.t + (ulps + invUlps + maxStreamUlps) * u;
     if (!(t < top && t < cpu.nextTickAt && Math.round(t) < c.nextEvent)) break;
     if (c.clock0 + (next + 2) * C >= caches.firstLevelStampLimit) break;
-    if (value.some((v, i) => !(v + bound[i]! < limit[i]!))) break;
+    let exact = true;
+    for (let i = 0; i < value.length; i++) if (!(value[i]! + bound[i]! < limit[i]!)) exact = false;
+    if (!exact) break;
     // Its stream lines: as many as the check's, each in a first-level set of its own, none evicting a pinned line.
     const base = c.clock0 + next * C;
     let fits = true;
@@ -293,13 +308,16 @@ export function advanceStrides(c: StrideCheck, rec: StrideRecorder): number {
         const row = caches.firstLevelRow(cpu.id, line);
         if (rows.has(row)) fits = false;
         rows.add(row);
-        for (const p of pinned.get(row) ?? []) caches.restamp(cpu.id, p.line, (p.place <= m.place ? base : base - C) + p.place);
+        const list = pinned.get(row);
+        if (list === undefined) continue;
+        for (const p of list) caches.restamp(cpu.id, p.line, (p.place <= m.place ? base : base - C) + p.place);
         const victim = caches.firstLevelVictim(cpu.id, line);
-        if (victim >= 0 && last.has(victim)) fits = false;
+        if (victim >= 0 && list.some((p) => p.line === victim)) fits = false;
       }
     }
     if (!fits) break;
-    for (const m of moving) {
+    for (let mi = 0; mi < moving.length; mi++) {
+      const m = moving[mi]!;
       caches.firstLevelClock = base + m.place;
       served.fill(0);
       caches.accessRange(cpu.id, m.addr + next * m.step, m.bytes, m.decl.kind, served);
@@ -308,14 +326,14 @@ export function advanceStrides(c: StrideCheck, rec: StrideRecorder): number {
         const n = served[level]!;
         if (n === 0) continue;
         streamUlps += Math.round((n * book.psPer[m.terms[level]!]!) / u);
-        const at = countsLeaf(m.terms[level]!);
-        if (at !== undefined) value[followed.indexOf(at)]! += n;
+        const at = countAt[mi]![level]!;
+        if (at >= 0) value[at]! += n;
       }
       ulps += streamUlps;
-      for (const at of m.timeLeaves) value[followed.indexOf(at)]! += streamUlps * u;
+      for (const at of timeAt[mi]!) value[at]! += streamUlps * u;
     }
     ulps += invUlps;
-    followed.forEach((at, i) => (value[i]! += inv.get(at) ?? 0));
+    for (let i = 0; i < value.length; i++) value[i]! += each[i]!;
   }
   // The pinned lines' stamps and the first level's clock as the last iteration left them; the rest moves on.
   for (const list of pinned.values()) for (const p of list) caches.restamp(cpu.id, p.line, c.clock0 + j * C + p.place);
